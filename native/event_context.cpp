@@ -1,0 +1,365 @@
+#include "event_context.h"
+
+#include <cstring>
+
+namespace {
+
+// Must match CallbackBit in src/backends/engine.ts.
+enum CallbackBit : uint32_t {
+  kRecvBit = 1, kSendBit = 2, kGenmaskBit = 4, kFrameStartBit = 8,
+  kFrameChunkBit = 16, kFrameEndBit = 32, kMsgRecvBit = 64,
+};
+
+enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameEnd, kMsgRecv };
+
+}  // namespace
+
+Napi::Function EventContextWrap::Define(Napi::Env env) {
+  return DefineClass(env, "EventContext", {
+    InstanceMethod<&EventContextWrap::SetCallbacks>("setCallbacks"),
+    InstanceMethod<&EventContextWrap::SetNoBuffering>("setNoBuffering"),
+    InstanceMethod<&EventContextWrap::SetMaxRecvMsgLength>("setMaxRecvMsgLength"),
+    InstanceMethod<&EventContextWrap::SetAllowedRsvBits>("setAllowedRsvBits"),
+    InstanceMethod<&EventContextWrap::Recv>("recv"),
+    InstanceMethod<&EventContextWrap::Send>("send"),
+    InstanceMethod<&EventContextWrap::QueueMsg>("queueMsg"),
+    InstanceMethod<&EventContextWrap::QueueFragmentedMsg>("queueFragmentedMsg"),
+    InstanceMethod<&EventContextWrap::QueueClose>("queueClose"),
+    InstanceMethod<&EventContextWrap::SetError>("setError"),
+    InstanceMethod<&EventContextWrap::WantRead>("wantRead"),
+    InstanceMethod<&EventContextWrap::WantWrite>("wantWrite"),
+    InstanceMethod<&EventContextWrap::ShutdownRead>("shutdownRead"),
+    InstanceMethod<&EventContextWrap::ShutdownWrite>("shutdownWrite"),
+    InstanceMethod<&EventContextWrap::GetReadEnabled>("getReadEnabled"),
+    InstanceMethod<&EventContextWrap::GetWriteEnabled>("getWriteEnabled"),
+    InstanceMethod<&EventContextWrap::GetCloseReceived>("getCloseReceived"),
+    InstanceMethod<&EventContextWrap::GetCloseSent>("getCloseSent"),
+    InstanceMethod<&EventContextWrap::GetStatusCodeReceived>("getStatusCodeReceived"),
+    InstanceMethod<&EventContextWrap::GetStatusCodeSent>("getStatusCodeSent"),
+    InstanceMethod<&EventContextWrap::GetQueuedMsgCount>("getQueuedMsgCount"),
+    InstanceMethod<&EventContextWrap::GetQueuedMsgLength>("getQueuedMsgLength"),
+    InstanceMethod<&EventContextWrap::Free>("free"),
+  });
+}
+
+wslay_event_callbacks EventContextWrap::CallbacksFor(uint32_t mask) {
+  wslay_event_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof callbacks);
+  if (mask & kRecvBit) callbacks.recv_callback = OnRecv;
+  if (mask & kSendBit) callbacks.send_callback = OnSend;
+  if (mask & kGenmaskBit) callbacks.genmask_callback = OnGenmask;
+  if (mask & kFrameStartBit) callbacks.on_frame_recv_start_callback = OnFrameRecvStart;
+  if (mask & kFrameChunkBit) callbacks.on_frame_recv_chunk_callback = OnFrameRecvChunk;
+  if (mask & kFrameEndBit) callbacks.on_frame_recv_end_callback = OnFrameRecvEnd;
+  if (mask & kMsgRecvBit) callbacks.on_msg_recv_callback = OnMsgRecv;
+  return callbacks;
+}
+
+EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<EventContextWrap>(info) {
+  Napi::Env env = info.Env();
+  bool server = info[0].As<Napi::Boolean>().Value();
+  wslay_event_callbacks callbacks = CallbacksFor(info[1].As<Napi::Number>().Uint32Value());
+  int rv = server ? wslay_event_context_server_init(&ctx_, &callbacks, this)
+                  : wslay_event_context_client_init(&ctx_, &callbacks, this);
+  if (rv != 0) {
+    ctx_ = nullptr;
+    Napi::Error::New(env, "wslay could not create a context (out of memory)")
+        .ThrowAsJavaScriptException();
+  }
+}
+
+EventContextWrap::~EventContextWrap() { Release(); }
+
+void EventContextWrap::Release() {
+  if (ctx_ != nullptr) {
+    wslay_event_context_free(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+bool EventContextWrap::Alive(Napi::Env env) {
+  if (ctx_ != nullptr && !free_pending_) return true;
+  Napi::Error::New(env, "wslay EventContext has been freed").ThrowAsJavaScriptException();
+  return false;
+}
+
+// --- callbacks from wslay -------------------------------------------------------------
+
+ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len,
+                                 int flags, void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
+  int64_t n = CallScope::ToInt(scope.Call(kRecv, "recv", {view, Napi::Number::New(env, flags)}));
+  if (n < -1 || n > static_cast<int64_t>(len)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t EventContextWrap::OnSend(wslay_event_context_ptr ctx, const uint8_t* data, size_t len,
+                                 int flags, void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
+  int64_t n = CallScope::ToInt(scope.Call(kSend, "send", {view, Napi::Number::New(env, flags)}));
+  if (n < -1 || n > static_cast<int64_t>(len)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+int EventContextWrap::OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
+  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, "genmask", {view}));
+  if (rv != 0) return -1;
+  std::memcpy(buf, view.Data(), len);
+  return 0;
+}
+
+ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size_t len,
+                                 const wslay_event_msg_source* source, int* eof, void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kReadBuf].View(env, len);
+  double id = static_cast<double>(reinterpret_cast<uintptr_t>(source->data));
+  int64_t r = CallScope::ToInt(
+      scope.Call(kRead, "read", {Napi::Number::New(env, id), view}));
+  // The hook encodes eof in the sign: n, or -(n + 2) for the last n bytes.
+  int64_t n = r >= 0 ? r : -(r + 2);
+  if (r == -1 || r == INT64_MIN || n > static_cast<int64_t>(len)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
+  if (r <= -2) *eof = 1;
+  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  return static_cast<ssize_t>(n);
+}
+
+void EventContextWrap::OnFrameRecvStart(wslay_event_context_ptr,
+                                        const wslay_event_on_frame_recv_start_arg* arg, void* ud) {
+  CallScope& scope = *From(ud)->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  scope.Call(kFrameStart, "onFrameRecvStart",
+             {Napi::Number::New(env, arg->fin), Napi::Number::New(env, arg->rsv),
+              Napi::Number::New(env, arg->opcode),
+              Napi::Number::New(env, static_cast<double>(arg->payload_length))});
+}
+
+void EventContextWrap::OnFrameRecvChunk(wslay_event_context_ptr,
+                                        const wslay_event_on_frame_recv_chunk_arg* arg, void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kChunkBuf].CopyIn(env, arg->data, arg->data_length);
+  scope.Call(kFrameChunk, "onFrameRecvChunk", {view});
+}
+
+void EventContextWrap::OnFrameRecvEnd(wslay_event_context_ptr, void* ud) {
+  CallScope& scope = *From(ud)->scope_;
+  Napi::HandleScope handles(scope.Env());
+  scope.Call(kFrameEnd, "onFrameRecvEnd", {});
+}
+
+void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+                                 void* ud) {
+  EventContextWrap* self = From(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kMsgBuf].CopyIn(env, arg->msg, arg->msg_length);
+  scope.Call(kMsgRecv, "onMsgRecv",
+             {Napi::Number::New(env, arg->rsv), Napi::Number::New(env, arg->opcode), view,
+              Napi::Number::New(env, arg->status_code)});
+}
+
+// --- methods ----------------------------------------------------------------------------
+
+Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info,
+                                  int (*fn)(wslay_event_context_ptr)) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  CallScope scope(env, info[0].As<Napi::Object>());
+  int rv;
+  {
+    ScopeGuard guard(scope_, &scope);
+    rv = fn(ctx_);
+  }
+  // free() from inside a callback is deferred until the outermost call returns.
+  if (scope_ == nullptr && free_pending_) Release();
+  if (!scope.Finish()) return env.Undefined();
+  return Napi::Number::New(env, rv);
+}
+
+Napi::Value EventContextWrap::Recv(const Napi::CallbackInfo& info) {
+  return Run(info, wslay_event_recv);
+}
+
+Napi::Value EventContextWrap::Send(const Napi::CallbackInfo& info) {
+  return Run(info, wslay_event_send);
+}
+
+Napi::Value EventContextWrap::SetCallbacks(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_callbacks callbacks = CallbacksFor(info[0].As<Napi::Number>().Uint32Value());
+  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::SetNoBuffering(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_config_set_no_buffering(ctx_, info[0].As<Napi::Boolean>().Value() ? 1 : 0);
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::SetMaxRecvMsgLength(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  double length = info[0].As<Napi::Number>().DoubleValue();
+  wslay_event_config_set_max_recv_msg_length(ctx_, static_cast<uint64_t>(length));
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::SetAllowedRsvBits(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_config_set_allowed_rsv_bits(
+      ctx_, static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value()));
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::QueueMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+  wslay_event_msg msg;
+  msg.opcode = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
+  msg.msg = data.Data();
+  msg.msg_length = data.ByteLength();
+  int32_t rsv = info[2].As<Napi::Number>().Int32Value();
+  int rv = rsv < 0 ? wslay_event_queue_msg(ctx_, &msg)
+                   : wslay_event_queue_msg_ex(ctx_, &msg, static_cast<uint8_t>(rsv));
+  return Napi::Number::New(env, rv);
+}
+
+Napi::Value EventContextWrap::QueueFragmentedMsg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  wslay_event_fragmented_msg msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.opcode = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
+  // The source is a reader id that the TypeScript layer maps back to the user's reader.
+  msg.source.data = reinterpret_cast<void*>(
+      static_cast<uintptr_t>(info[1].As<Napi::Number>().DoubleValue()));
+  msg.read_callback = OnRead;
+  int32_t rsv = info[2].As<Napi::Number>().Int32Value();
+  int rv = rsv < 0 ? wslay_event_queue_fragmented_msg(ctx_, &msg)
+                   : wslay_event_queue_fragmented_msg_ex(ctx_, &msg, static_cast<uint8_t>(rsv));
+  return Napi::Number::New(env, rv);
+}
+
+Napi::Value EventContextWrap::QueueClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  uint16_t code = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
+  const uint8_t* reason = nullptr;
+  size_t reason_length = 0;
+  if (info[1].IsTypedArray()) {
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    reason = bytes.Data();
+    reason_length = bytes.ByteLength();
+  }
+  return Napi::Number::New(env, wslay_event_queue_close(ctx_, code, reason, reason_length));
+}
+
+Napi::Value EventContextWrap::SetError(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_set_error(ctx_, info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::WantRead(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_want_read(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::WantWrite(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_want_write(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::ShutdownRead(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_shutdown_read(ctx_);
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  wslay_event_shutdown_write(ctx_);
+  return info.Env().Undefined();
+}
+
+Napi::Value EventContextWrap::GetReadEnabled(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_get_read_enabled(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::GetWriteEnabled(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_get_write_enabled(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::GetCloseReceived(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_get_close_received(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::GetCloseSent(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), wslay_event_get_close_sent(ctx_) != 0);
+}
+
+Napi::Value EventContextWrap::GetStatusCodeReceived(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), wslay_event_get_status_code_received(ctx_));
+}
+
+Napi::Value EventContextWrap::GetStatusCodeSent(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), wslay_event_get_status_code_sent(ctx_));
+}
+
+Napi::Value EventContextWrap::GetQueuedMsgCount(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(wslay_event_get_queued_msg_count(ctx_)));
+}
+
+Napi::Value EventContextWrap::GetQueuedMsgLength(const Napi::CallbackInfo& info) {
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(wslay_event_get_queued_msg_length(ctx_)));
+}
+
+Napi::Value EventContextWrap::Free(const Napi::CallbackInfo& info) {
+  if (scope_ != nullptr) {
+    free_pending_ = true;
+  } else {
+    Release();
+  }
+  return info.Env().Undefined();
+}

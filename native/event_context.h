@@ -1,0 +1,65 @@
+#pragma once
+#include <napi.h>
+#include <wslay/wslay.h>
+
+#include "call_scope.h"
+#include "scratch_buffer.h"
+
+// JS class EventContext: one wslay_event_context. Arguments arrive validated by the
+// TypeScript layer (src/event-context.ts); this class only marshals and owns lifetime.
+class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+
+  explicit EventContextWrap(const Napi::CallbackInfo& info);
+  ~EventContextWrap() override;
+
+ private:
+  enum Scratch { kRecvBuf, kSendBuf, kGenmaskBuf, kReadBuf, kChunkBuf, kMsgBuf, kScratchCount };
+
+  static wslay_event_callbacks CallbacksFor(uint32_t mask);
+  static EventContextWrap* From(void* user_data) { return static_cast<EventContextWrap*>(user_data); }
+
+  static ssize_t OnRecv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* ud);
+  static ssize_t OnSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags, void* ud);
+  static int OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud);
+  static ssize_t OnRead(wslay_event_context_ptr, uint8_t* buf, size_t len,
+                        const wslay_event_msg_source* source, int* eof, void* ud);
+  static void OnFrameRecvStart(wslay_event_context_ptr, const wslay_event_on_frame_recv_start_arg* arg, void* ud);
+  static void OnFrameRecvChunk(wslay_event_context_ptr, const wslay_event_on_frame_recv_chunk_arg* arg, void* ud);
+  static void OnFrameRecvEnd(wslay_event_context_ptr, void* ud);
+  static void OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
+
+  bool Alive(Napi::Env env);
+  Napi::Value Run(const Napi::CallbackInfo& info, int (*fn)(wslay_event_context_ptr));
+  void Release();
+
+  Napi::Value SetCallbacks(const Napi::CallbackInfo& info);
+  Napi::Value SetNoBuffering(const Napi::CallbackInfo& info);
+  Napi::Value SetMaxRecvMsgLength(const Napi::CallbackInfo& info);
+  Napi::Value SetAllowedRsvBits(const Napi::CallbackInfo& info);
+  Napi::Value Recv(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value QueueMsg(const Napi::CallbackInfo& info);
+  Napi::Value QueueFragmentedMsg(const Napi::CallbackInfo& info);
+  Napi::Value QueueClose(const Napi::CallbackInfo& info);
+  Napi::Value SetError(const Napi::CallbackInfo& info);
+  Napi::Value WantRead(const Napi::CallbackInfo& info);
+  Napi::Value WantWrite(const Napi::CallbackInfo& info);
+  Napi::Value ShutdownRead(const Napi::CallbackInfo& info);
+  Napi::Value ShutdownWrite(const Napi::CallbackInfo& info);
+  Napi::Value GetReadEnabled(const Napi::CallbackInfo& info);
+  Napi::Value GetWriteEnabled(const Napi::CallbackInfo& info);
+  Napi::Value GetCloseReceived(const Napi::CallbackInfo& info);
+  Napi::Value GetCloseSent(const Napi::CallbackInfo& info);
+  Napi::Value GetStatusCodeReceived(const Napi::CallbackInfo& info);
+  Napi::Value GetStatusCodeSent(const Napi::CallbackInfo& info);
+  Napi::Value GetQueuedMsgCount(const Napi::CallbackInfo& info);
+  Napi::Value GetQueuedMsgLength(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+
+  wslay_event_context_ptr ctx_ = nullptr;
+  CallScope* scope_ = nullptr;
+  bool free_pending_ = false;
+  ScratchBuffer scratch_[kScratchCount];
+};

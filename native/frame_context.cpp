@@ -1,0 +1,142 @@
+#include "frame_context.h"
+
+#include <cstring>
+
+namespace {
+enum HookSlot { kSend, kRecv, kGenmask };
+}  // namespace
+
+Napi::Function FrameContextWrap::Define(Napi::Env env) {
+  return DefineClass(env, "FrameContext", {
+    InstanceMethod<&FrameContextWrap::Send>("send"),
+    InstanceMethod<&FrameContextWrap::Recv>("recv"),
+    InstanceMethod<&FrameContextWrap::Free>("free"),
+  });
+}
+
+FrameContextWrap::FrameContextWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<FrameContextWrap>(info) {
+  // genmask is always installed: the TypeScript layer supplies a secure default, so
+  // wslay never calls a NULL callback when a masked frame is sent.
+  wslay_frame_callbacks callbacks = {OnSend, OnRecv, OnGenmask};
+  if (wslay_frame_context_init(&ctx_, &callbacks, this) != 0) {
+    ctx_ = nullptr;
+    Napi::Error::New(info.Env(), "wslay could not create a frame context (out of memory)")
+        .ThrowAsJavaScriptException();
+  }
+}
+
+FrameContextWrap::~FrameContextWrap() { Release(); }
+
+void FrameContextWrap::Release() {
+  if (ctx_ != nullptr) {
+    wslay_frame_context_free(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+bool FrameContextWrap::Alive(Napi::Env env) {
+  if (ctx_ != nullptr && !free_pending_) return true;
+  Napi::Error::New(env, "wslay FrameContext has been freed").ThrowAsJavaScriptException();
+  return false;
+}
+
+ssize_t FrameContextWrap::OnSend(const uint8_t* data, size_t len, int flags, void* ud) {
+  auto* self = static_cast<FrameContextWrap*>(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
+  int64_t n = CallScope::ToInt(scope.Call(kSend, "send", {view, Napi::Number::New(env, flags)}));
+  if (n < -1 || n > static_cast<int64_t>(len)) return -1;
+  return static_cast<ssize_t>(n);
+}
+
+ssize_t FrameContextWrap::OnRecv(uint8_t* buf, size_t len, int flags, void* ud) {
+  auto* self = static_cast<FrameContextWrap*>(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
+  int64_t n = CallScope::ToInt(scope.Call(kRecv, "recv", {view, Napi::Number::New(env, flags)}));
+  if (n < -1 || n > static_cast<int64_t>(len)) return -1;
+  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  return static_cast<ssize_t>(n);
+}
+
+int FrameContextWrap::OnGenmask(uint8_t* buf, size_t len, void* ud) {
+  auto* self = static_cast<FrameContextWrap*>(ud);
+  CallScope& scope = *self->scope_;
+  Napi::Env env = scope.Env();
+  Napi::HandleScope handles(env);
+  Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
+  if (CallScope::ToInt(scope.Call(kGenmask, "genmask", {view})) != 0) return -1;
+  std::memcpy(buf, view.Data(), len);
+  return 0;
+}
+
+// send(hooks, fin, rsv, opcode, payloadLength, mask, data)
+Napi::Value FrameContextWrap::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  Napi::Uint8Array data = info[6].As<Napi::Uint8Array>();
+  wslay_frame_iocb iocb;
+  std::memset(&iocb, 0, sizeof iocb);
+  iocb.fin = static_cast<uint8_t>(info[1].As<Napi::Number>().Uint32Value());
+  iocb.rsv = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
+  iocb.opcode = static_cast<uint8_t>(info[3].As<Napi::Number>().Uint32Value());
+  iocb.payload_length = static_cast<uint64_t>(info[4].As<Napi::Number>().DoubleValue());
+  iocb.mask = static_cast<uint8_t>(info[5].As<Napi::Number>().Uint32Value());
+  iocb.data = data.Data();
+  iocb.data_length = data.ByteLength();
+  CallScope scope(env, info[0].As<Napi::Object>());
+  ssize_t rv;
+  {
+    ScopeGuard guard(scope_, &scope);
+    rv = wslay_frame_send(ctx_, &iocb);
+  }
+  if (scope_ == nullptr && free_pending_) Release();
+  if (!scope.Finish()) return env.Undefined();
+  return Napi::Number::New(env, static_cast<double>(rv));
+}
+
+Napi::Value FrameContextWrap::Recv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  wslay_frame_iocb iocb;
+  std::memset(&iocb, 0, sizeof iocb);
+  CallScope scope(env, info[0].As<Napi::Object>());
+  ssize_t rv;
+  {
+    ScopeGuard guard(scope_, &scope);
+    rv = wslay_frame_recv(ctx_, &iocb);
+  }
+  // iocb.data points into the frame context's own buffer: copy it before anything else.
+  Napi::Value result;
+  if (rv < 0) {
+    result = Napi::Number::New(env, static_cast<double>(rv));
+  } else {
+    Napi::Object frame = Napi::Object::New(env);
+    frame.Set("fin", Napi::Number::New(env, iocb.fin));
+    frame.Set("rsv", Napi::Number::New(env, iocb.rsv));
+    frame.Set("opcode", Napi::Number::New(env, iocb.opcode));
+    frame.Set("payloadLength", Napi::Number::New(env, static_cast<double>(iocb.payload_length)));
+    frame.Set("mask", Napi::Number::New(env, iocb.mask));
+    Napi::Uint8Array data = Napi::Uint8Array::New(env, iocb.data_length);
+    if (iocb.data_length > 0) std::memcpy(data.Data(), iocb.data, iocb.data_length);
+    frame.Set("data", data);
+    result = frame;
+  }
+  if (scope_ == nullptr && free_pending_) Release();
+  if (!scope.Finish()) return env.Undefined();
+  return result;
+}
+
+Napi::Value FrameContextWrap::Free(const Napi::CallbackInfo& info) {
+  if (scope_ != nullptr) {
+    free_pending_ = true;
+  } else {
+    Release();
+  }
+  return info.Env().Undefined();
+}

@@ -1,0 +1,91 @@
+/**
+ * The contract between the public API and a backend. A backend implements wslay's
+ * semantics on already-validated arguments and reports wslay's integer return codes;
+ * the public classes own validation, callback exception handling and lifetime.
+ */
+
+/** Which callbacks a context has, so a backend never calls through a missing one. */
+export const CallbackBit = {
+  RECV: 1,
+  SEND: 2,
+  GENMASK: 4,
+  FRAME_RECV_START: 8,
+  FRAME_RECV_CHUNK: 16,
+  FRAME_RECV_END: 32,
+  MSG_RECV: 64,
+} as const;
+
+/**
+ * What a backend calls while `recv()` or `send()` runs. Hooks never throw: the public
+ * layer turns exceptions into wslay failures. Views passed in are valid for the call only.
+ */
+export interface EventHooks {
+  recv(buf: Uint8Array, flags: number): number;
+  send(data: Uint8Array, flags: number): number;
+  genmask(buf: Uint8Array): number;
+  /**
+   * Reads the fragmented message registered as `source`. Returns the byte count `n`
+   * when more data follows, `-(n + 2)` when `n` bytes end the message, or -1 on failure.
+   */
+  read(source: number, buf: Uint8Array): number;
+  onFrameRecvStart(fin: number, rsv: number, opcode: number, payloadLength: number): void;
+  onFrameRecvChunk(data: Uint8Array): void;
+  onFrameRecvEnd(): void;
+  onMsgRecv(rsv: number, opcode: number, msg: Uint8Array, statusCode: number): void;
+}
+
+export interface EventEngine {
+  setCallbacks(mask: number): void;
+  setNoBuffering(on: boolean): void;
+  setMaxRecvMsgLength(length: number): void;
+  setAllowedRsvBits(rsv: number): void;
+  recv(hooks: EventHooks): number;
+  send(hooks: EventHooks): number;
+  /** `rsv` of -1 means `wslay_event_queue_msg`, otherwise `_ex`. */
+  queueMsg(opcode: number, msg: Uint8Array, rsv: number): number;
+  queueFragmentedMsg(opcode: number, source: number, rsv: number): number;
+  queueClose(statusCode: number, reason: Uint8Array | null): number;
+  setError(code: number): void;
+  wantRead(): boolean;
+  wantWrite(): boolean;
+  shutdownRead(): void;
+  shutdownWrite(): void;
+  getReadEnabled(): boolean;
+  getWriteEnabled(): boolean;
+  getCloseReceived(): boolean;
+  getCloseSent(): boolean;
+  getStatusCodeReceived(): number;
+  getStatusCodeSent(): number;
+  getQueuedMsgCount(): number;
+  getQueuedMsgLength(): number;
+  free(): void;
+}
+
+export interface FrameHooks {
+  send(data: Uint8Array, flags: number): number;
+  recv(buf: Uint8Array, flags: number): number;
+  genmask(buf: Uint8Array): number;
+}
+
+/** A received frame (`struct wslay_frame_iocb`); `data` is a copy owned by the caller. */
+export interface RawFrameIocb {
+  fin: number;
+  rsv: number;
+  opcode: number;
+  payloadLength: number;
+  mask: number;
+  data: Uint8Array;
+}
+
+export interface FrameEngine {
+  send(hooks: FrameHooks, fin: number, rsv: number, opcode: number, payloadLength: number,
+    mask: number, data: Uint8Array): number;
+  /** The received frame, or a negative wslay error code. */
+  recv(hooks: FrameHooks): RawFrameIocb | number;
+  free(): void;
+}
+
+export interface BackendImpl {
+  createEventEngine(server: boolean, callbackMask: number): EventEngine;
+  createFrameEngine(): FrameEngine;
+}

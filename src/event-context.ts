@@ -1,0 +1,357 @@
+import { randomFillSync } from 'node:crypto';
+import { ErrorCode } from './constants.js';
+import { WslayError } from './errors.js';
+import { CallbackBit, type EventEngine, type EventHooks } from './backends/engine.js';
+import { resolveBackend, type Backend } from './backends/select.js';
+import * as check from './validate.js';
+
+export type { Backend } from './backends/select.js';
+
+export interface ContextOptions {
+  /** The backend for this context; the default is the package's `backend`. */
+  backend?: Backend;
+}
+
+export interface FrameRecvStartArg { fin: number; rsv: number; opcode: number; payloadLength: number }
+export interface FrameRecvChunkArg { data: Uint8Array }
+export interface MsgRecvArg { rsv: number; opcode: number; msg: Uint8Array; statusCode: number }
+
+/** wslay's callbacks, in C's parameter order, less lengths and `user_data`. */
+export interface EventCallbacks {
+  /** Fill `buf` with at most `buf.length` bytes from the peer; return the count, or -1. */
+  recv?(ctx: EventContext, buf: Uint8Array, flags: number): number;
+  /** Send (part of) `data` to the peer; return the bytes taken, or -1. */
+  send?(ctx: EventContext, data: Uint8Array, flags: number): number;
+  /** Fill `buf` with a masking key; return 0, or -1. Clients default to crypto random bytes. */
+  genmask?(ctx: EventContext, buf: Uint8Array): number;
+  onFrameRecvStart?(ctx: EventContext, arg: FrameRecvStartArg): void;
+  onFrameRecvChunk?(ctx: EventContext, arg: FrameRecvChunkArg): void;
+  onFrameRecvEnd?(ctx: EventContext): void;
+  onMsgRecv?(ctx: EventContext, arg: MsgRecvArg): void;
+}
+
+export interface QueuedMsg { opcode: number; msg: Uint8Array | string }
+
+/** A message produced piece by piece while it is sent (`wslay_event_fragmented_msg`). */
+export interface FragmentedMsg {
+  opcode: number;
+  /** Fill `buf` with the next bytes; `eof: true` with the last ones. `n: 0` means none yet. */
+  read(ctx: EventContext, buf: Uint8Array): { n: number; eof: boolean };
+}
+
+type Reader = FragmentedMsg['read'];
+
+const callbackNames = ['recv', 'send', 'genmask', 'onFrameRecvStart', 'onFrameRecvChunk',
+  'onFrameRecvEnd', 'onMsgRecv'] as const;
+
+const constructing = Symbol('EventContext.constructing');
+const UINT32_MAX = 0xffffffff;
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+function validateCallbacks(callbacks: unknown): EventCallbacks {
+  const object = check.object(callbacks, 'callbacks');
+  for (const name of callbackNames) check.optionalFunction(object[name], `callbacks.${name}`);
+  return { ...object } as EventCallbacks;
+}
+
+function defaultGenmask(_ctx: EventContext, buf: Uint8Array): number {
+  randomFillSync(buf);
+  return 0;
+}
+
+/**
+ * A wslay event-based context (`wslay_event_context`): one end of one WebSocket
+ * connection after the opening handshake. Create one with `EventContext.server()` or
+ * `EventContext.client()`.
+ */
+export class EventContext {
+  /** The backend this context runs on. */
+  readonly backend: Backend;
+  /** Whether this is the server or the client end (`wslay_event_context_server_init`). */
+  readonly role: 'server' | 'client';
+
+  #engine: EventEngine | null;
+  #callbacks: EventCallbacks;
+  #hooks: EventHooks;
+  #depth = 0;
+  #freePending = false;
+  #inRecv = false;
+  #inSend = false;
+  /** The first exception thrown by a callback during the running recv()/send(). */
+  #thrown: { value: unknown } | null = null;
+  #readers = new Map<number, Reader>();
+  #nextReader = 1;
+
+  /** `wslay_event_context_server_init`. */
+  static server(callbacks: EventCallbacks, options?: ContextOptions): EventContext {
+    return new EventContext(constructing, 'server', callbacks, options);
+  }
+
+  /** `wslay_event_context_client_init`. */
+  static client(callbacks: EventCallbacks, options?: ContextOptions): EventContext {
+    return new EventContext(constructing, 'client', callbacks, options);
+  }
+
+  /** @internal Use `EventContext.server()` or `EventContext.client()`. */
+  constructor(token: typeof constructing, role: 'server' | 'client', callbacks: EventCallbacks,
+    options?: ContextOptions) {
+    if (token !== constructing) {
+      throw new TypeError('use EventContext.server() or EventContext.client() to create a context');
+    }
+    this.#callbacks = validateCallbacks(callbacks);
+    const opts = options === undefined ? {} : check.object(options, 'options');
+    const { name, impl } = resolveBackend(opts.backend);
+    this.backend = name;
+    this.role = role;
+    this.#hooks = this.#makeHooks();
+    this.#engine = impl.createEventEngine(role === 'server', this.#callbackMask());
+  }
+
+  /** `wslay_event_config_set_callbacks`: replaces every callback. */
+  configSetCallbacks(callbacks: EventCallbacks): void {
+    const engine = this.#live();
+    this.#callbacks = validateCallbacks(callbacks);
+    engine.setCallbacks(this.#callbackMask());
+  }
+
+  /** `wslay_event_config_set_no_buffering`: deliver data frames without buffering messages. */
+  configSetNoBuffering(on: boolean): void {
+    this.#live().setNoBuffering(check.boolean(on, 'on'));
+  }
+
+  /** `wslay_event_config_set_max_recv_msg_length`. */
+  configSetMaxRecvMsgLength(length: number): void {
+    this.#live().setMaxRecvMsgLength(check.integerIn(length, 0, Number.MAX_SAFE_INTEGER, 'length'));
+  }
+
+  /** `wslay_event_config_set_allowed_rsv_bits`. */
+  configSetAllowedRsvBits(rsv: number): void {
+    this.#live().setAllowedRsvBits(check.integerIn(rsv, 0, 7, 'rsv'));
+  }
+
+  /** `wslay_event_recv`: reads through the recv callback until it would block. */
+  recv(): void {
+    this.#run('recv');
+  }
+
+  /** `wslay_event_send`: writes queued frames through the send callback until it would block. */
+  send(): void {
+    this.#run('send');
+  }
+
+  /** `wslay_event_queue_msg`, or `wslay_event_queue_msg_ex` when `rsv` is given. */
+  queueMsg(msg: QueuedMsg, rsv?: number): void {
+    const engine = this.#live();
+    const arg = check.object(msg, 'msg');
+    const opcode = check.integerIn(arg.opcode, 0, 15, 'msg.opcode');
+    const data = check.bytesOrString(arg.msg, 'msg.msg');
+    const bits = rsv === undefined ? -1 : check.integerIn(rsv, 0, 7, 'rsv');
+    this.#check(engine.queueMsg(opcode, data, bits), 'wslay_event_queue_msg');
+  }
+
+  /** `wslay_event_queue_fragmented_msg`, or `_ex` when `rsv` is given. */
+  queueFragmentedMsg(msg: FragmentedMsg, rsv?: number): void {
+    const engine = this.#live();
+    const arg = check.object(msg, 'msg');
+    const opcode = check.integerIn(arg.opcode, 0, 15, 'msg.opcode');
+    if (typeof arg.read !== 'function') {
+      throw new TypeError(`msg.read must be a function, got ${check.show(arg.read)}`);
+    }
+    const bits = rsv === undefined ? -1 : check.integerIn(rsv, 0, 7, 'rsv');
+    const id = this.#nextReader++;
+    this.#readers.set(id, (arg.read as Reader).bind(arg));
+    const rc = engine.queueFragmentedMsg(opcode, id, bits);
+    if (rc < 0) this.#readers.delete(id);
+    this.#check(rc, 'wslay_event_queue_fragmented_msg');
+  }
+
+  /** `wslay_event_queue_close`; with no code, an empty close frame. */
+  queueClose(statusCode?: number, reason?: Uint8Array | string): void {
+    const engine = this.#live();
+    const code = statusCode === undefined ? 0 : check.integerIn(statusCode, 0, 0xffff, 'statusCode');
+    const bytes = reason === undefined ? null : check.bytesOrString(reason, 'reason');
+    this.#check(engine.queueClose(code, bytes), 'wslay_event_queue_close');
+  }
+
+  /** `wslay_event_set_error`: how a recv/send callback says WOULDBLOCK or CALLBACK_FAILURE. */
+  setError(code: number): void {
+    this.#live().setError(check.integerIn(code, INT32_MIN, INT32_MAX, 'code'));
+  }
+
+  wantRead(): boolean { return this.#live().wantRead(); }
+  wantWrite(): boolean { return this.#live().wantWrite(); }
+  shutdownRead(): void { this.#live().shutdownRead(); }
+  shutdownWrite(): void { this.#live().shutdownWrite(); }
+  getReadEnabled(): boolean { return this.#live().getReadEnabled(); }
+  getWriteEnabled(): boolean { return this.#live().getWriteEnabled(); }
+  getCloseReceived(): boolean { return this.#live().getCloseReceived(); }
+  getCloseSent(): boolean { return this.#live().getCloseSent(); }
+  getStatusCodeReceived(): number { return this.#live().getStatusCodeReceived(); }
+  getStatusCodeSent(): number { return this.#live().getStatusCodeSent(); }
+  getQueuedMsgCount(): number { return this.#live().getQueuedMsgCount(); }
+  getQueuedMsgLength(): number { return this.#live().getQueuedMsgLength(); }
+
+  /**
+   * `wslay_event_context_free`. Idempotent. Inside a callback it takes effect when the
+   * running recv()/send() returns; until then no further callback is delivered.
+   */
+  free(): void {
+    if (this.#engine === null || this.#freePending) return;
+    if (this.#depth > 0) {
+      this.#freePending = true;
+    } else {
+      this.#release();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  #release(): void {
+    this.#engine?.free();
+    this.#engine = null;
+    this.#freePending = false;
+    this.#readers.clear();
+  }
+
+  #live(): EventEngine {
+    if (this.#engine === null || this.#freePending) {
+      throw new Error('this EventContext has been freed; create a new one');
+    }
+    return this.#engine;
+  }
+
+  #check(rc: number, operation: string): void {
+    if (rc < 0) throw new WslayError(rc, operation);
+  }
+
+  #callbackMask(): number {
+    const cb = this.#callbacks;
+    let mask = 0;
+    if (cb.recv) mask |= CallbackBit.RECV;
+    if (cb.send) mask |= CallbackBit.SEND;
+    if (cb.genmask || this.role === 'client') mask |= CallbackBit.GENMASK;
+    if (cb.onFrameRecvStart) mask |= CallbackBit.FRAME_RECV_START;
+    if (cb.onFrameRecvChunk) mask |= CallbackBit.FRAME_RECV_CHUNK;
+    if (cb.onFrameRecvEnd) mask |= CallbackBit.FRAME_RECV_END;
+    if (cb.onMsgRecv) mask |= CallbackBit.MSG_RECV;
+    return mask & UINT32_MAX;
+  }
+
+  #run(kind: 'recv' | 'send'): void {
+    const engine = this.#live();
+    if (!this.#callbacks[kind]) {
+      throw new Error(`${kind}() needs a ${kind} callback: give one to EventContext.${this.role}() ` +
+        'or configSetCallbacks()');
+    }
+    if (kind === 'recv' ? this.#inRecv : this.#inSend) {
+      throw new Error(`${kind}() cannot be called from inside a callback of ${kind}()`);
+    }
+    const outer = this.#thrown;
+    this.#thrown = null;
+    this.#depth++;
+    if (kind === 'recv') this.#inRecv = true; else this.#inSend = true;
+    let rc: number;
+    let thrown: { value: unknown } | null;
+    try {
+      rc = kind === 'recv' ? engine.recv(this.#hooks) : engine.send(this.#hooks);
+    } finally {
+      if (kind === 'recv') this.#inRecv = false; else this.#inSend = false;
+      this.#depth--;
+      thrown = this.#thrown;
+      this.#thrown = outer;
+      if (this.#depth === 0 && this.#freePending) this.#release();
+    }
+    if (thrown !== null) throw thrown.value;
+    if (rc < 0 && this.#engine !== null) throw new WslayError(rc, `wslay_event_${kind}`);
+  }
+
+  /** Records the first exception of the running call; I/O callbacks then fail as in C. */
+  #fail(error: unknown, failIo: boolean): void {
+    if (this.#thrown === null) this.#thrown = { value: error };
+    if (failIo) this.#engine?.setError(ErrorCode.CALLBACK_FAILURE);
+  }
+
+  #makeHooks(): EventHooks {
+    const io = (name: 'recv' | 'send', buf: Uint8Array, flags: number): number => {
+      if (this.#freePending) {
+        this.#engine?.setError(ErrorCode.WOULDBLOCK);
+        return -1;
+      }
+      try {
+        const n = this.#callbacks[name]!(this, buf, flags);
+        const error = check.ioResultError(n, buf.length, name);
+        if (error !== null) {
+          this.#fail(error, true);
+          return -1;
+        }
+        return n;
+      } catch (error) {
+        this.#fail(error, true);
+        return -1;
+      }
+    };
+    const notify = (fn: () => void): void => {
+      if (this.#freePending) return;
+      try {
+        fn();
+      } catch (error) {
+        this.#fail(error, false);
+      }
+    };
+    return {
+      recv: (buf, flags) => io('recv', buf, flags),
+      send: (data, flags) => io('send', data, flags),
+      genmask: (buf) => {
+        if (this.#freePending) return -1;
+        try {
+          const rv = (this.#callbacks.genmask ?? defaultGenmask)(this, buf);
+          if (rv === 0) return 0;
+          if (rv !== -1) {
+            this.#fail(new RangeError(`the genmask callback must return 0 or -1, got ${check.show(rv)}`), false);
+          }
+          return -1;
+        } catch (error) {
+          this.#fail(error, false);
+          return -1;
+        }
+      },
+      read: (source, buf) => {
+        if (this.#freePending) return 0;
+        const reader = this.#readers.get(source);
+        if (reader === undefined) {
+          this.#fail(new Error('internal: unknown fragmented message source'), true);
+          return -1;
+        }
+        try {
+          const result = reader(this, buf) as unknown;
+          const { n, eof } = check.object(result, 'the value returned by read()');
+          const error = check.ioResultError(n, buf.length, 'read') ??
+            (typeof eof === 'boolean' ? null
+              : new TypeError(`read() must return { n, eof } with a boolean eof, got ${check.show(eof)}`));
+          if (error !== null) {
+            this.#fail(error, true);
+            return -1;
+          }
+          if (n === -1) return -1;
+          if (eof) {
+            this.#readers.delete(source);
+            return -((n as number) + 2);
+          }
+          return n as number;
+        } catch (error) {
+          this.#fail(error, true);
+          return -1;
+        }
+      },
+      onFrameRecvStart: (fin, rsv, opcode, payloadLength) =>
+        notify(() => this.#callbacks.onFrameRecvStart?.(this, { fin, rsv, opcode, payloadLength })),
+      onFrameRecvChunk: (data) => notify(() => this.#callbacks.onFrameRecvChunk?.(this, { data })),
+      onFrameRecvEnd: () => notify(() => this.#callbacks.onFrameRecvEnd?.(this)),
+      onMsgRecv: (rsv, opcode, msg, statusCode) =>
+        notify(() => this.#callbacks.onMsgRecv?.(this, { rsv, opcode, msg, statusCode })),
+    };
+  }
+}
