@@ -2,6 +2,8 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 
 // The JS hooks object of the recv()/send() call that is running. wslay calls back only
 // from inside its own functions, so the hooks are handed in per call instead of being
@@ -11,21 +13,26 @@ class CallScope {
  public:
   static constexpr int kSlots = 8;
 
-  CallScope(Napi::Env env, Napi::Object hooks) : env_(env), hooks_(hooks) {}
+  // The hook functions are looked up here, in the handle scope of the method call, because
+  // a handle made inside a callback's own scope dies when that callback returns.
+  CallScope(Napi::Env env, Napi::Object hooks, std::initializer_list<std::pair<int, const char*>> slots)
+      : env_(env), hooks_(hooks) {
+    for (const auto& [slot, name] : slots) {
+      Napi::Value fn = hooks_.Get(name);
+      if (env_.IsExceptionPending()) {
+        Stash();
+      } else if (fn.IsFunction()) {
+        fns_[slot] = fn.As<Napi::Function>();
+      }
+    }
+  }
 
   Napi::Env Env() const { return env_; }
 
-  // Calls hooks[name](...args). The TypeScript hooks never throw; if one does anyway
-  // (stack overflow, a bug), the first exception is kept and re-thrown by Finish().
-  Napi::Value Call(int slot, const char* name, const std::initializer_list<napi_value>& args) {
-    if (fns_[slot].IsEmpty()) {
-      Napi::Value fn = hooks_.Get(name);
-      if (env_.IsExceptionPending() || !fn.IsFunction()) {
-        Stash();
-        return Napi::Value();
-      }
-      fns_[slot] = fn.As<Napi::Function>();
-    }
+  // Calls a hook. The TypeScript hooks never throw; if one does anyway (stack overflow,
+  // a bug), the first exception is kept and re-thrown by Finish().
+  Napi::Value Call(int slot, const std::initializer_list<napi_value>& args) {
+    if (fns_[slot].IsEmpty()) return Napi::Value();
     Napi::Value result = fns_[slot].Call(hooks_, args);
     if (env_.IsExceptionPending()) {
       Stash();

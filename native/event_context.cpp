@@ -93,7 +93,7 @@ ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
-  int64_t n = CallScope::ToInt(scope.Call(kRecv, "recv", {view, Napi::Number::New(env, flags)}));
+  int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
@@ -109,7 +109,7 @@ ssize_t EventContextWrap::OnSend(wslay_event_context_ptr ctx, const uint8_t* dat
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
-  int64_t n = CallScope::ToInt(scope.Call(kSend, "send", {view, Napi::Number::New(env, flags)}));
+  int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
@@ -123,7 +123,7 @@ int EventContextWrap::OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t le
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
-  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, "genmask", {view}));
+  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
   if (rv != 0) return -1;
   std::memcpy(buf, view.Data(), len);
   return 0;
@@ -138,7 +138,7 @@ ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size
   Napi::Uint8Array view = self->scratch_[kReadBuf].View(env, len);
   double id = static_cast<double>(reinterpret_cast<uintptr_t>(source->data));
   int64_t r = CallScope::ToInt(
-      scope.Call(kRead, "read", {Napi::Number::New(env, id), view}));
+      scope.Call(kRead, {Napi::Number::New(env, id), view}));
   // The hook encodes eof in the sign: n, or -(n + 2) for the last n bytes.
   int64_t n = r >= 0 ? r : -(r + 2);
   if (r == -1 || r == INT64_MIN || n > static_cast<int64_t>(len)) {
@@ -155,8 +155,7 @@ void EventContextWrap::OnFrameRecvStart(wslay_event_context_ptr,
   CallScope& scope = *From(ud)->scope_;
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
-  scope.Call(kFrameStart, "onFrameRecvStart",
-             {Napi::Number::New(env, arg->fin), Napi::Number::New(env, arg->rsv),
+  scope.Call(kFrameStart, {Napi::Number::New(env, arg->fin), Napi::Number::New(env, arg->rsv),
               Napi::Number::New(env, arg->opcode),
               Napi::Number::New(env, static_cast<double>(arg->payload_length))});
 }
@@ -168,13 +167,13 @@ void EventContextWrap::OnFrameRecvChunk(wslay_event_context_ptr,
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kChunkBuf].CopyIn(env, arg->data, arg->data_length);
-  scope.Call(kFrameChunk, "onFrameRecvChunk", {view});
+  scope.Call(kFrameChunk, {view});
 }
 
 void EventContextWrap::OnFrameRecvEnd(wslay_event_context_ptr, void* ud) {
   CallScope& scope = *From(ud)->scope_;
   Napi::HandleScope handles(scope.Env());
-  scope.Call(kFrameEnd, "onFrameRecvEnd", {});
+  scope.Call(kFrameEnd, {});
 }
 
 void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
@@ -184,18 +183,15 @@ void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_m
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kMsgBuf].CopyIn(env, arg->msg, arg->msg_length);
-  scope.Call(kMsgRecv, "onMsgRecv",
-             {Napi::Number::New(env, arg->rsv), Napi::Number::New(env, arg->opcode), view,
+  scope.Call(kMsgRecv, {Napi::Number::New(env, arg->rsv), Napi::Number::New(env, arg->opcode), view,
               Napi::Number::New(env, arg->status_code)});
 }
 
 // --- methods ----------------------------------------------------------------------------
 
-Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info,
+Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info, CallScope& scope,
                                   int (*fn)(wslay_event_context_ptr)) {
   Napi::Env env = info.Env();
-  if (!Alive(env)) return env.Undefined();
-  CallScope scope(env, info[0].As<Napi::Object>());
   int rv;
   {
     ScopeGuard guard(scope_, &scope);
@@ -208,11 +204,19 @@ Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info,
 }
 
 Napi::Value EventContextWrap::Recv(const Napi::CallbackInfo& info) {
-  return Run(info, wslay_event_recv);
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  CallScope scope(info.Env(), info[0].As<Napi::Object>(),
+                  {{kRecv, "recv"}, {kFrameStart, "onFrameRecvStart"},
+                   {kFrameChunk, "onFrameRecvChunk"}, {kFrameEnd, "onFrameRecvEnd"},
+                   {kMsgRecv, "onMsgRecv"}});
+  return Run(info, scope, wslay_event_recv);
 }
 
 Napi::Value EventContextWrap::Send(const Napi::CallbackInfo& info) {
-  return Run(info, wslay_event_send);
+  if (!Alive(info.Env())) return info.Env().Undefined();
+  CallScope scope(info.Env(), info[0].As<Napi::Object>(),
+                  {{kSend, "send"}, {kGenmask, "genmask"}, {kRead, "read"}});
+  return Run(info, scope, wslay_event_send);
 }
 
 Napi::Value EventContextWrap::SetCallbacks(const Napi::CallbackInfo& info) {

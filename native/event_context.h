@@ -31,7 +31,7 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   static void OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
 
   bool Alive(Napi::Env env);
-  Napi::Value Run(const Napi::CallbackInfo& info, int (*fn)(wslay_event_context_ptr));
+  Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope, int (*fn)(wslay_event_context_ptr));
   void Release();
 
   Napi::Value SetCallbacks(const Napi::CallbackInfo& info);

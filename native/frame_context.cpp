@@ -47,7 +47,7 @@ ssize_t FrameContextWrap::OnSend(const uint8_t* data, size_t len, int flags, voi
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
-  int64_t n = CallScope::ToInt(scope.Call(kSend, "send", {view, Napi::Number::New(env, flags)}));
+  int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) return -1;
   return static_cast<ssize_t>(n);
 }
@@ -58,7 +58,7 @@ ssize_t FrameContextWrap::OnRecv(uint8_t* buf, size_t len, int flags, void* ud) 
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
-  int64_t n = CallScope::ToInt(scope.Call(kRecv, "recv", {view, Napi::Number::New(env, flags)}));
+  int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) return -1;
   if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
   return static_cast<ssize_t>(n);
@@ -70,7 +70,7 @@ int FrameContextWrap::OnGenmask(uint8_t* buf, size_t len, void* ud) {
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
-  if (CallScope::ToInt(scope.Call(kGenmask, "genmask", {view})) != 0) return -1;
+  if (CallScope::ToInt(scope.Call(kGenmask, {view})) != 0) return -1;
   std::memcpy(buf, view.Data(), len);
   return 0;
 }
@@ -89,7 +89,8 @@ Napi::Value FrameContextWrap::Send(const Napi::CallbackInfo& info) {
   iocb.mask = static_cast<uint8_t>(info[5].As<Napi::Number>().Uint32Value());
   iocb.data = data.Data();
   iocb.data_length = data.ByteLength();
-  CallScope scope(env, info[0].As<Napi::Object>());
+  CallScope scope(env, info[0].As<Napi::Object>(),
+                  {{kSend, "send"}, {kRecv, "recv"}, {kGenmask, "genmask"}});
   ssize_t rv;
   {
     ScopeGuard guard(scope_, &scope);
@@ -105,7 +106,8 @@ Napi::Value FrameContextWrap::Recv(const Napi::CallbackInfo& info) {
   if (!Alive(env)) return env.Undefined();
   wslay_frame_iocb iocb;
   std::memset(&iocb, 0, sizeof iocb);
-  CallScope scope(env, info[0].As<Napi::Object>());
+  CallScope scope(env, info[0].As<Napi::Object>(),
+                  {{kSend, "send"}, {kRecv, "recv"}, {kGenmask, "genmask"}});
   ssize_t rv;
   {
     ScopeGuard guard(scope_, &scope);
