@@ -16,11 +16,11 @@ export type NativeLoad = { ok: true; backend: BackendImpl } | { ok: false; reaso
  * Loads the addon the way node-gyp-build does: a local build in build/Release first,
  * then the prebuild for this platform in prebuilds/.
  */
-export function loadNativeBackend(): NativeLoad {
+export function loadNativeBackend(root: string = packageRoot): NativeLoad {
   try {
     const load = createRequire(path.join(packageRoot, 'package.json'))('node-gyp-build') as
       (dir: string) => NativeAddon;
-    const addon = load(packageRoot);
+    const addon = load(root);
     return {
       ok: true,
       backend: {

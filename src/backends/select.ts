@@ -1,5 +1,5 @@
 import type { BackendImpl } from './engine.js';
-import { loadNativeBackend } from './native.js';
+import { loadNativeBackend, type NativeLoad } from './native.js';
 import { fallbackBackend } from '../fallback/index.js';
 
 export type Backend = 'native' | 'fallback';
@@ -11,8 +11,8 @@ const HOW_TO_FIX =
 
 const nativeLoad = loadNativeBackend();
 
-function chooseDefault(): Backend {
-  const forced = process.env.WSLAY_BACKEND;
+/** The default backend for a `WSLAY_BACKEND` value and the outcome of loading the addon. */
+export function chooseDefault(forced: string | undefined, nativeLoad: NativeLoad): Backend {
   if (forced === undefined || forced === '') return nativeLoad.ok ? 'native' : 'fallback';
   if (forced === 'fallback') return 'fallback';
   if (forced === 'native') {
@@ -26,7 +26,7 @@ function chooseDefault(): Backend {
 }
 
 /** The backend new contexts get when no `backend` option is given. */
-export const defaultBackend: Backend = chooseDefault();
+export const defaultBackend: Backend = chooseDefault(process.env.WSLAY_BACKEND, nativeLoad);
 
 /** Why the native addon did not load, or null when it did. */
 export const nativeLoadError: string | null = nativeLoad.ok ? null : nativeLoad.reason;
