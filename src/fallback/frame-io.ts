@@ -1,0 +1,11 @@
+/** The transport a frame sender or receiver talks to (`struct wslay_frame_callbacks`). */
+export interface FrameIo {
+  send(data: Uint8Array, flags: number): number;
+  recv(buf: Uint8Array, flags: number): number;
+  genmask(buf: Uint8Array): number;
+}
+
+/** `wslay_is_ctrl_frame`, on the opcode as given (wslay does not mask it first). */
+export function isControl(opcode: number): boolean {
+  return ((opcode >> 3) & 1) === 1;
+}

@@ -1,0 +1,66 @@
+import { constants } from 'node:buffer';
+import { totalmem } from 'node:os';
+
+/**
+ * The longest message this process can buffer. wslay allocates each frame's announced
+ * length when the frame starts and fails with NOMEM when malloc refuses, which on Linux
+ * means more than the machine's memory; a typed array also has a size limit.
+ */
+export const MAX_BUFFERED_LENGTH = Math.min(constants.MAX_LENGTH, totalmem());
+
+/** Up to this many announced but unreceived bytes are reserved ahead of their arrival. */
+const TRUSTED_RESERVE = 16 * 1024 * 1024;
+/** A buffer grown past this is dropped after its message so idle contexts stay small. */
+const RETAINED_CAPACITY = 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Collects the payload of an incoming message. Capacity follows the announced frame
+ * lengths so a message is copied once; the storage is reused across messages.
+ */
+export class MessageBuffer {
+  private buf: Uint8Array = EMPTY;
+  private length = 0;
+
+  /**
+   * Appends `src[start, end)`, `frameRemaining` more bytes of the frame being announced.
+   * False when memory for it cannot be had.
+   */
+  append(src: Uint8Array, start: number, end: number, frameRemaining: number): boolean {
+    const needed = this.length + (end - start);
+    if (needed > this.buf.length) {
+      const wanted = Math.max(needed + Math.min(frameRemaining, TRUSTED_RESERVE), this.buf.length * 2);
+      if (!this.grow(Math.max(needed, Math.min(wanted, MAX_BUFFERED_LENGTH)))) return false;
+    }
+    this.buf.set(src.subarray(start, end), this.length);
+    this.length = needed;
+    return true;
+  }
+
+  /** The message so far; valid until the next `clear` or `append`. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  clear(): void {
+    this.length = 0;
+    if (this.buf.length > RETAINED_CAPACITY) this.buf = EMPTY;
+  }
+
+  private grow(capacity: number): boolean {
+    let next: Uint8Array;
+    try {
+      next = new Uint8Array(capacity);
+    } catch {
+      return false;
+    }
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    return true;
+  }
+}

@@ -1,0 +1,21 @@
+import { expect, test } from 'vitest';
+import { maskInPlace } from '../../src/fallback/mask.js';
+import { mulberry32 } from './harness/script-gen.js';
+
+test('masking matches byte-by-byte XOR at any alignment, length and key phase', () => {
+  const rand = mulberry32(3);
+  const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+  const backing = new Uint8Array(512);
+  for (let round = 0; round < 2000; round++) {
+    for (let i = 0; i < backing.length; i++) backing[i] = Math.floor(rand() * 256);
+    const offset = Math.floor(rand() * 8);
+    const buf = backing.subarray(offset);
+    const start = Math.floor(rand() * 16);
+    const end = start + Math.floor(rand() * (rand() < 0.5 ? 40 : 480));
+    const phase = Math.floor(rand() * 4);
+    const expected = Uint8Array.from(buf);
+    for (let i = start; i < end; i++) expected[i]! ^= key[(phase + i - start) & 3]!;
+    expect(maskInPlace(buf, start, end, key, phase)).toBe((phase + end - start) & 3);
+    expect(buf).toEqual(expected);
+  }
+});
