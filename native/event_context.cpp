@@ -8,6 +8,8 @@ namespace {
 enum CallbackBit : uint32_t {
   kRecvBit = 1, kSendBit = 2, kGenmaskBit = 4, kFrameStartBit = 8,
   kFrameChunkBit = 16, kFrameEndBit = 32, kMsgRecvBit = 64,
+  // genmask is the default one: keys come from the kernel here, with no call into JS.
+  kRandomGenmaskBit = 128,
 };
 
 enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameEnd, kMsgRecv };
@@ -39,6 +41,8 @@ Napi::Function EventContextWrap::Define(Napi::Env env) {
     InstanceMethod<&EventContextWrap::GetQueuedMsgCount>("getQueuedMsgCount"),
     InstanceMethod<&EventContextWrap::GetQueuedMsgLength>("getQueuedMsgLength"),
     InstanceMethod<&EventContextWrap::Free>("free"),
+    InstanceMethod<&EventContextWrap::RecvFrom>("recvFrom"),
+    InstanceMethod<&EventContextWrap::SendAll>("sendAll"),
   });
 }
 
@@ -48,6 +52,7 @@ wslay_event_callbacks EventContextWrap::CallbacksFor(uint32_t mask) {
   if (mask & kRecvBit) callbacks.recv_callback = OnRecv;
   if (mask & kSendBit) callbacks.send_callback = OnSend;
   if (mask & kGenmaskBit) callbacks.genmask_callback = OnGenmask;
+  if (mask & kRandomGenmaskBit) callbacks.genmask_callback = OnRandomGenmask;
   if (mask & kFrameStartBit) callbacks.on_frame_recv_start_callback = OnFrameRecvStart;
   if (mask & kFrameChunkBit) callbacks.on_frame_recv_chunk_callback = OnFrameRecvChunk;
   if (mask & kFrameEndBit) callbacks.on_frame_recv_end_callback = OnFrameRecvEnd;
@@ -59,7 +64,8 @@ EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<EventContextWrap>(info) {
   Napi::Env env = info.Env();
   bool server = info[0].As<Napi::Boolean>().Value();
-  wslay_event_callbacks callbacks = CallbacksFor(info[1].As<Napi::Number>().Uint32Value());
+  mask_ = info[1].As<Napi::Number>().Uint32Value();
+  wslay_event_callbacks callbacks = CallbacksFor(mask_);
   int rv = server ? wslay_event_context_server_init(&ctx_, &callbacks, this)
                   : wslay_event_context_client_init(&ctx_, &callbacks, this);
   if (rv != 0) {
@@ -221,7 +227,8 @@ Napi::Value EventContextWrap::Send(const Napi::CallbackInfo& info) {
 
 Napi::Value EventContextWrap::SetCallbacks(const Napi::CallbackInfo& info) {
   if (!Alive(info.Env())) return info.Env().Undefined();
-  wslay_event_callbacks callbacks = CallbacksFor(info[0].As<Napi::Number>().Uint32Value());
+  mask_ = info[0].As<Napi::Number>().Uint32Value();
+  wslay_event_callbacks callbacks = CallbacksFor(mask_);
   wslay_event_config_set_callbacks(ctx_, &callbacks);
   return info.Env().Undefined();
 }
@@ -366,4 +373,112 @@ Napi::Value EventContextWrap::Free(const Napi::CallbackInfo& info) {
     Release();
   }
   return info.Env().Undefined();
+}
+
+// --- batch paths ------------------------------------------------------------------------
+
+int EventContextWrap::OnRandomGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud) {
+  return From(ud)->masks_.Fill(buf, len) ? 0 : -1;
+}
+
+ssize_t EventContextWrap::OnFeedRecv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int,
+                                     void* ud) {
+  EventContextWrap* self = From(ud);
+  size_t left = self->feed_len_ - self->feed_pos_;
+  if (left == 0) {
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    return -1;
+  }
+  size_t n = left < len ? left : len;
+  std::memcpy(buf, self->feed_ + self->feed_pos_, n);
+  self->feed_pos_ += n;
+  return static_cast<ssize_t>(n);
+}
+
+void EventContextWrap::OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+                                    void* ud) {
+  EventContextWrap* self = From(ud);
+  self->batch_meta_.push_back(static_cast<uint32_t>(arg->opcode) |
+                              (static_cast<uint32_t>(arg->rsv) << 8) |
+                              (static_cast<uint32_t>(arg->status_code) << 16));
+  self->batch_meta_.push_back(static_cast<uint32_t>(self->batch_payload_.size()));
+  self->batch_meta_.push_back(static_cast<uint32_t>(arg->msg_length));
+  self->batch_payload_.insert(self->batch_payload_.end(), arg->msg, arg->msg + arg->msg_length);
+}
+
+ssize_t EventContextWrap::OnCollectSend(wslay_event_context_ptr, const uint8_t* data, size_t len,
+                                        int, void* ud) {
+  EventContextWrap* self = From(ud);
+  self->out_.insert(self->out_.end(), data, data + len);
+  return static_cast<ssize_t>(len);
+}
+
+// recvFrom(data) -> [rc, consumed, meta: Uint32Array | null, payload: Buffer | null]
+// One call into C per socket read: wslay reads `data`, and the messages it completes are
+// returned together, in one buffer the caller owns, instead of one callback each.
+Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+  feed_ = data.Data();
+  feed_len_ = data.ByteLength();
+  feed_pos_ = 0;
+  batch_meta_.clear();
+  batch_payload_.clear();
+  wslay_event_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof callbacks);
+  callbacks.recv_callback = OnFeedRecv;
+  callbacks.on_msg_recv_callback = OnCollectMsg;
+  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  int rv = wslay_event_recv(ctx_);
+  callbacks = CallbacksFor(mask_);
+  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  feed_ = nullptr;
+
+  Napi::Array result = Napi::Array::New(env, 4);
+  result.Set(0u, Napi::Number::New(env, rv));
+  result.Set(1u, Napi::Number::New(env, static_cast<double>(feed_pos_)));
+  if (batch_meta_.empty()) {
+    result.Set(2u, env.Null());
+    result.Set(3u, env.Null());
+  } else {
+    Napi::Uint32Array meta = Napi::Uint32Array::New(env, batch_meta_.size());
+    std::memcpy(meta.Data(), batch_meta_.data(), batch_meta_.size() * sizeof(uint32_t));
+    result.Set(2u, meta);
+    result.Set(3u, Napi::Buffer<uint8_t>::Copy(env, batch_payload_.data(), batch_payload_.size()));
+  }
+  // Keep the buffers from growing without bound after one huge message.
+  if (batch_payload_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(batch_payload_);
+  return result;
+}
+
+// sendAll(hooks) -> [rc, bytes: Buffer | null]
+// send() with a send callback that takes everything, gathered into one buffer for one
+// socket write. genmask and fragmented reads still go through the hooks when set.
+Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Alive(env)) return env.Undefined();
+  CallScope scope(env, info[0].As<Napi::Object>(), {{kGenmask, "genmask"}, {kRead, "read"}});
+  out_.clear();
+  wslay_event_callbacks callbacks = CallbacksFor(mask_);
+  callbacks.send_callback = OnCollectSend;
+  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  int rv;
+  {
+    ScopeGuard guard(scope_, &scope);
+    rv = wslay_event_send(ctx_);
+  }
+  if (ctx_ != nullptr) {
+    callbacks = CallbacksFor(mask_);
+    wslay_event_config_set_callbacks(ctx_, &callbacks);
+  }
+  Napi::Value bytes = out_.empty() ? env.Null()
+      : Napi::Buffer<uint8_t>::Copy(env, out_.data(), out_.size()).As<Napi::Value>();
+  if (out_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(out_);
+  if (scope_ == nullptr && free_pending_) Release();
+  if (!scope.Finish()) return env.Undefined();
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(0u, Napi::Number::New(env, rv));
+  result.Set(1u, bytes);
+  return result;
 }

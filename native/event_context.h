@@ -2,7 +2,10 @@
 #include <napi.h>
 #include <wslay/wslay.h>
 
+#include <vector>
+
 #include "call_scope.h"
+#include "mask_pool.h"
 #include "scratch_buffer.h"
 
 // JS class EventContext: one wslay_event_context. Arguments arrive validated by the
@@ -18,6 +21,11 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   enum Scratch { kRecvBuf, kSendBuf, kGenmaskBuf, kReadBuf, kChunkBuf, kMsgBuf, kScratchCount };
 
   static wslay_event_callbacks CallbacksFor(uint32_t mask);
+  // Callbacks of the batch paths (RecvFrom, SendAll): no call into JS per frame.
+  static ssize_t OnFeedRecv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* ud);
+  static void OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
+  static ssize_t OnCollectSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags, void* ud);
+  static int OnRandomGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud);
   static EventContextWrap* From(void* user_data) { return static_cast<EventContextWrap*>(user_data); }
 
   static ssize_t OnRecv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* ud);
@@ -57,9 +65,21 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   Napi::Value GetQueuedMsgCount(const Napi::CallbackInfo& info);
   Napi::Value GetQueuedMsgLength(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value RecvFrom(const Napi::CallbackInfo& info);
+  Napi::Value SendAll(const Napi::CallbackInfo& info);
 
   wslay_event_context_ptr ctx_ = nullptr;
   CallScope* scope_ = nullptr;
   bool free_pending_ = false;
   ScratchBuffer scratch_[kScratchCount];
+  uint32_t mask_ = 0;
+  MaskPool masks_;
+  // RecvFrom's input, and the messages it collects: meta holds three words per message
+  // (opcode | rsv << 8 | status << 16, offset, length) into payload.
+  const uint8_t* feed_ = nullptr;
+  size_t feed_len_ = 0;
+  size_t feed_pos_ = 0;
+  std::vector<uint32_t> batch_meta_;
+  std::vector<uint8_t> batch_payload_;
+  std::vector<uint8_t> out_;
 };

@@ -32,6 +32,9 @@ export interface EventCallbacks {
 
 export interface QueuedMsg { opcode: number; msg: Uint8Array | string }
 
+/** A message completed by `recvFrom()`; `msg` belongs to the caller. */
+export type RecvFromListener = (opcode: number, msg: Buffer, statusCode: number, rsv: number) => void;
+
 /** A message produced piece by piece while it is sent (`wslay_event_fragmented_msg`). */
 export interface FragmentedMsg {
   opcode: number;
@@ -45,6 +48,7 @@ const callbackNames = ['recv', 'send', 'genmask', 'onFrameRecvStart', 'onFrameRe
   'onFrameRecvEnd', 'onMsgRecv'] as const;
 
 const constructing = Symbol('EventContext.constructing');
+const EMPTY = Buffer.alloc(0);
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -81,6 +85,9 @@ export class EventContext {
   /** The first exception thrown by a callback during the running recv()/send(). */
   #thrown: { value: unknown } | null = null;
   #readers = new Map<number, Reader>();
+  #noBuffering = false;
+  #recvStarted = false;
+  #callbacksChanged = false;
   #nextReader = 1;
 
   /** `wslay_event_context_server_init`. */
@@ -109,15 +116,32 @@ export class EventContext {
   }
 
   /** `wslay_event_config_set_callbacks`: replaces every callback. */
+  /**
+   * `wslay_event_config_set_callbacks`: replaces every callback. Inside a callback, the new
+   * callbacks are used at once but wslay learns which ones exist only when the running call
+   * returns: swapping them under a running wslay call could make it call a removed one.
+   */
   configSetCallbacks(callbacks: EventCallbacks): void {
     const engine = this.#live();
     this.#callbacks = validateCallbacks(callbacks);
-    engine.setCallbacks(this.#callbackMask());
+    if (this.#depth > 0 || this.#inRecv) {
+      this.#callbacksChanged = true;
+    } else {
+      engine.setCallbacks(this.#callbackMask());
+    }
   }
 
   /** `wslay_event_config_set_no_buffering`: deliver data frames without buffering messages. */
   configSetNoBuffering(on: boolean): void {
-    this.#live().setNoBuffering(check.boolean(on, 'on'));
+    const engine = this.#live();
+    check.boolean(on, 'on');
+    // wslay.h: "must not be used after the first invocation of wslay_event_recv()"; doing
+    // so anyway corrupts a message in progress inside wslay 1.1.1.
+    if (this.#recvStarted) {
+      throw new Error('configSetNoBuffering() must be called before the first recv(), as wslay requires');
+    }
+    engine.setNoBuffering(on);
+    this.#noBuffering = on;
   }
 
   /** `wslay_event_config_set_max_recv_msg_length`. */
@@ -138,6 +162,84 @@ export class EventContext {
   /** `wslay_event_send`: writes queued frames through the send callback until it would block. */
   send(): void {
     this.#run('send');
+  }
+
+  /**
+   * `recv()` fed from `data` instead of the recv callback: the batch path for socket layers.
+   * wslay reads `data` until it has consumed it (its recv callback then says WOULDBLOCK),
+   * and each message it completes goes to `onMessage` once wslay has returned, as a Buffer
+   * the caller may keep. Frame callbacks and `onMsgRecv` are not called. On the native
+   * backend this is one call into C per chunk, however many frames it holds.
+   * Returns the number of bytes wslay consumed (less than `data.length` once it stopped
+   * reading). Not available in no-buffering mode, where messages are not assembled.
+   */
+  recvFrom(data: Uint8Array, onMessage: RecvFromListener): number {
+    const engine = this.#live();
+    check.bytes(data, 'data');
+    if (typeof onMessage !== 'function') {
+      throw new TypeError(`onMessage must be a function, got ${check.show(onMessage)}`);
+    }
+    if (this.#noBuffering) throw new Error('recvFrom() needs message buffering; no-buffering mode is on');
+    if (this.#inRecv) throw new Error('recvFrom() cannot be called from inside a callback of recv()');
+    let rc: number;
+    let consumed: number;
+    let meta: Uint32Array | null;
+    let payload: Uint8Array | null;
+    this.#inRecv = true;
+    this.#recvStarted = true;
+    try {
+      [rc, consumed, meta, payload] = engine.recvFrom?.(data) ?? this.#recvFromHooks(engine, data);
+    } finally {
+      this.#inRecv = false;
+      this.#applyDeferred();
+    }
+    let thrown: { value: unknown } | null = null;
+    if (meta !== null && payload !== null) {
+      const bytes = Buffer.isBuffer(payload) ? payload
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (let i = 0; i < meta.length; i += 3) {
+        const word = meta[i]!;
+        const offset = meta[i + 1]!;
+        try {
+          onMessage(word & 0xff, bytes.subarray(offset, offset + meta[i + 2]!), word >>> 16, (word >>> 8) & 0xff);
+        } catch (error) {
+          thrown ??= { value: error };
+        }
+      }
+    }
+    if (thrown !== null) throw thrown.value;
+    if (rc < 0) throw new WslayError(rc, 'wslay_event_recv');
+    return consumed;
+  }
+
+  /**
+   * `send()` with a send callback that takes every byte: returns all that wslay sent, as one
+   * Buffer (empty when nothing was queued), for one socket write. genmask and fragmented
+   * reads are called as usual; the `send` callback is not.
+   */
+  sendAll(): Buffer {
+    const engine = this.#live();
+    if (this.#inSend) throw new Error('sendAll() cannot be called from inside a callback of send()');
+    const outer = this.#thrown;
+    this.#thrown = null;
+    this.#depth++;
+    this.#inSend = true;
+    let rc: number;
+    let bytes: Uint8Array | null;
+    let thrown: { value: unknown } | null;
+    try {
+      [rc, bytes] = engine.sendAll?.(this.#hooks) ?? this.#sendAllHooks(engine);
+    } finally {
+      this.#inSend = false;
+      this.#depth--;
+      thrown = this.#thrown;
+      this.#thrown = outer;
+      this.#applyDeferred();
+    }
+    if (thrown !== null) throw (thrown as { value: unknown }).value;
+    if (rc < 0 && this.#engine !== null) throw new WslayError(rc, 'wslay_event_send');
+    if (bytes === null) return EMPTY;
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** `wslay_event_queue_msg`, or `wslay_event_queue_msg_ex` when `rsv` is given. */
@@ -209,6 +311,17 @@ export class EventContext {
     this.free();
   }
 
+  /** What waited for the outermost running call to return: a free, or new callbacks. */
+  #applyDeferred(): void {
+    if (this.#depth > 0 || this.#inRecv) return;
+    if (this.#freePending) {
+      this.#release();
+    } else if (this.#callbacksChanged && this.#engine !== null) {
+      this.#callbacksChanged = false;
+      this.#engine.setCallbacks(this.#callbackMask());
+    }
+  }
+
   #release(): void {
     this.#engine?.free();
     this.#engine = null;
@@ -232,12 +345,68 @@ export class EventContext {
     let mask = 0;
     if (cb.recv) mask |= CallbackBit.RECV;
     if (cb.send) mask |= CallbackBit.SEND;
-    if (cb.genmask || this.role === 'client') mask |= CallbackBit.GENMASK;
+    if (cb.genmask) mask |= CallbackBit.GENMASK;
+    else if (this.role === 'client') mask |= CallbackBit.GENMASK | CallbackBit.RANDOM_GENMASK;
     if (cb.onFrameRecvStart) mask |= CallbackBit.FRAME_RECV_START;
     if (cb.onFrameRecvChunk) mask |= CallbackBit.FRAME_RECV_CHUNK;
     if (cb.onFrameRecvEnd) mask |= CallbackBit.FRAME_RECV_END;
     if (cb.onMsgRecv) mask |= CallbackBit.MSG_RECV;
     return mask & UINT32_MAX;
+  }
+
+  /** recvFrom() for a backend without a batch path: the same, through the hooks. */
+  #recvFromHooks(engine: EventEngine, data: Uint8Array): [number, number, Uint32Array | null, Uint8Array | null] {
+    let consumed = 0;
+    const meta: number[] = [];
+    const parts: Buffer[] = [];
+    let length = 0;
+    const hooks: EventHooks = {
+      ...this.#hooks,
+      recv: (buf) => {
+        if (consumed === data.length) {
+          engine.setError(ErrorCode.WOULDBLOCK);
+          return -1;
+        }
+        const n = Math.min(buf.length, data.length - consumed);
+        buf.set(data.subarray(consumed, consumed + n));
+        consumed += n;
+        return n;
+      },
+      onMsgRecv: (rsv, opcode, msg, statusCode) => {
+        meta.push(opcode | (rsv << 8) | (statusCode << 16), length, msg.length);
+        parts.push(Buffer.from(msg));
+        length += msg.length;
+      },
+    };
+    engine.setCallbacks(CallbackBit.RECV | CallbackBit.MSG_RECV);
+    let rc: number;
+    try {
+      rc = engine.recv(hooks);
+    } finally {
+      engine.setCallbacks(this.#callbackMask());
+    }
+    if (meta.length === 0) return [rc, consumed, null, null];
+    return [rc, consumed, Uint32Array.from(meta), Buffer.concat(parts, length)];
+  }
+
+  /** sendAll() for a backend without a batch path: the same, through the hooks. */
+  #sendAllHooks(engine: EventEngine): [number, Uint8Array | null] {
+    const parts: Buffer[] = [];
+    const hooks: EventHooks = {
+      ...this.#hooks,
+      send: (data) => {
+        parts.push(Buffer.from(data));
+        return data.length;
+      },
+    };
+    engine.setCallbacks(this.#callbackMask() | CallbackBit.SEND);
+    let rc: number;
+    try {
+      rc = engine.send(hooks);
+    } finally {
+      this.#engine?.setCallbacks(this.#callbackMask());
+    }
+    return [rc, parts.length === 0 ? null : Buffer.concat(parts)];
   }
 
   #run(kind: 'recv' | 'send'): void {
@@ -252,7 +421,7 @@ export class EventContext {
     const outer = this.#thrown;
     this.#thrown = null;
     this.#depth++;
-    if (kind === 'recv') this.#inRecv = true; else this.#inSend = true;
+    if (kind === 'recv') this.#inRecv = this.#recvStarted = true; else this.#inSend = true;
     let rc: number;
     let thrown: { value: unknown } | null;
     try {
@@ -262,9 +431,9 @@ export class EventContext {
       this.#depth--;
       thrown = this.#thrown;
       this.#thrown = outer;
-      if (this.#depth === 0 && this.#freePending) this.#release();
+      this.#applyDeferred();
     }
-    if (thrown !== null) throw thrown.value;
+    if (thrown !== null) throw (thrown as { value: unknown }).value;
     if (rc < 0 && this.#engine !== null) throw new WslayError(rc, `wslay_event_${kind}`);
   }
 
@@ -281,7 +450,12 @@ export class EventContext {
         return -1;
       }
       try {
-        const n = this.#callbacks[name]!(this, buf, flags);
+        const callback = this.#callbacks[name];
+        if (callback === undefined) {
+          this.#fail(new Error(`the ${name} callback was removed by configSetCallbacks()`), true);
+          return -1;
+        }
+        const n = callback(this, buf, flags);
         const error = check.ioResultError(n, buf.length, name);
         if (error !== null) {
           this.#fail(error, true);

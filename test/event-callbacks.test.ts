@@ -165,4 +165,36 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     expect(Buffer.from(s.messages()[0]!.msg, 'hex').toString()).toBe('ping?');
     expect(Buffer.from(c.messages()[0]!.msg, 'hex').toString()).toBe('pong!');
   });
+
+  test('configSetNoBuffering after the first recv() throws instead of corrupting a message', () => {
+    const c = createPeer({ backend, role: 'client' });
+    c.ctx.configSetNoBuffering(true);
+    c.receive('02 1a 61');
+    expect(() => c.ctx.configSetNoBuffering(false)).toThrow(/before the first recv/);
+    const chunkThrows: unknown[] = [];
+    const d = createPeer({
+      backend, role: 'client',
+      callbacks: { onFrameRecvChunk: (ctx) => { try { ctx.configSetNoBuffering(false); } catch (e) { chunkThrows.push(e); } } },
+    });
+    d.receive('81 01 61');
+    expect(chunkThrows).toHaveLength(1);
+  });
+
+  test('configSetCallbacks without recv inside the recv callback takes effect after recv() returns', () => {
+    let served = false;
+    const s = createPeer({
+      backend, role: 'server',
+      callbacks: {
+        recv: (ctx, buf) => {
+          if (served) { ctx.setError(ErrorCode.WOULDBLOCK); return -1; }
+          served = true;
+          ctx.configSetCallbacks({ send: (_c, d) => d.length });
+          buf.set([0x89, 0x80, 1, 2, 3, 4]);
+          return 6;
+        },
+      },
+    });
+    expect(() => s.ctx.recv()).toThrow(/recv callback was removed/);
+    expect(() => s.ctx.recv()).toThrow(/needs a recv callback/);
+  });
 });

@@ -13,6 +13,8 @@ export const CallbackBit = {
   FRAME_RECV_CHUNK: 16,
   FRAME_RECV_END: 32,
   MSG_RECV: 64,
+  /** With GENMASK: the default genmask, which a backend may serve without calling the hook. */
+  RANDOM_GENMASK: 128,
 } as const;
 
 /**
@@ -59,6 +61,14 @@ export interface EventEngine {
   getQueuedMsgCount(): number;
   getQueuedMsgLength(): number;
   free(): void;
+  /**
+   * Optional batch path: `recv()` reading `data` with the frame callbacks off, returning
+   * `[rc, consumed, meta, payload]` where meta holds three words per completed message
+   * (`opcode | rsv << 8 | statusCode << 16`, offset, length) into `payload`.
+   */
+  recvFrom?(data: Uint8Array): [number, number, Uint32Array | null, Uint8Array | null];
+  /** Optional batch path: `send()` taking every byte, returned as one buffer. */
+  sendAll?(hooks: EventHooks): [number, Uint8Array | null];
 }
 
 export interface FrameHooks {

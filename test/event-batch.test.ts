@@ -1,0 +1,127 @@
+import { describe, expect, test } from 'vitest';
+import { EventContext, ErrorCode, StatusCode } from '../src/index.js';
+import { backends } from './helpers/backends.js';
+import { createPeer, hex } from './helpers/peer.js';
+
+type Got = [number, string, number, number];
+
+describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) => {
+  const collect = (ctx: EventContext, data: Buffer) => {
+    const got: Got[] = [];
+    const consumed = ctx.recvFrom(data, (opcode, msg, statusCode, rsv) => {
+      got.push([opcode, msg.toString('hex'), statusCode, rsv]);
+    });
+    return { got, consumed };
+  };
+
+  test('recvFrom delivers the same messages as recv() with the same getters after', () => {
+    const stream = hex('01 03 48 65 6c 89 01 41 80 02 6c 6f 82 00 88 02 03 e8');
+    const classic = createPeer({ backend, role: 'client' });
+    classic.receive(stream);
+    const batch = EventContext.client({}, { backend });
+    const { got, consumed } = collect(batch, stream);
+    expect(got).toEqual(classic.messages().map((m) => [m.opcode, m.msg, m.statusCode, m.rsv]));
+    expect(consumed).toBe(stream.length);
+    for (const getter of ['wantRead', 'wantWrite', 'getCloseReceived', 'getStatusCodeReceived', 'getQueuedMsgCount'] as const) {
+      expect(batch[getter]()).toBe(classic.ctx[getter]());
+    }
+  });
+
+  test('recvFrom consumes nothing past a close frame', () => {
+    const ctx = EventContext.client({}, { backend });
+    const { consumed } = collect(ctx, hex('88 00 81 01 41'));
+    expect(consumed).toBeLessThanOrEqual(5);
+    expect(ctx.getCloseReceived()).toBe(true);
+  });
+
+  test('messages handed out by recvFrom stay intact after later reads', () => {
+    const ctx = EventContext.client({}, { backend });
+    const kept: Buffer[] = [];
+    ctx.recvFrom(hex('81 03 61 62 63'), (_op, msg) => kept.push(msg));
+    ctx.recvFrom(hex('81 03 78 79 7a'), (_op, msg) => kept.push(msg));
+    expect(kept.map(String)).toEqual(['abc', 'xyz']);
+  });
+
+  test('a frame-level error is thrown after the messages before it are delivered', () => {
+    const ctx = EventContext.client({}, { backend });
+    const got: string[] = [];
+    expect(() => ctx.recvFrom(hex('81 01 41 09 01 41'), (_op, msg) => got.push(String(msg))))
+      .toThrow(expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }));
+    expect(got).toEqual(['A']);
+  });
+
+  test('an exception in onMessage is re-thrown after every message was delivered', () => {
+    const ctx = EventContext.client({}, { backend });
+    let calls = 0;
+    expect(() => ctx.recvFrom(hex('81 01 41 81 01 42'), () => { calls++; throw new Error('listener'); }))
+      .toThrow('listener');
+    expect(calls).toBe(2);
+  });
+
+  test('recvFrom answers violations as recv() does', () => {
+    const ctx = EventContext.server({}, { backend });
+    collect(ctx, hex('81 05 48 65 6c 6c 6f'));
+    expect(ctx.getReadEnabled()).toBe(false);
+    expect(ctx.sendAll().toString('hex')).toBe('880203ea');
+    expect(ctx.getStatusCodeSent()).toBe(StatusCode.PROTOCOL_ERROR);
+  });
+
+  test('recvFrom refuses no-buffering mode and bad arguments', () => {
+    const ctx = EventContext.client({}, { backend });
+    expect(() => ctx.recvFrom('x' as never, () => {})).toThrow(TypeError);
+    expect(() => ctx.recvFrom(hex('81 00'), null as never)).toThrow(TypeError);
+    ctx.configSetNoBuffering(true);
+    expect(() => ctx.recvFrom(hex('81 00'), () => {})).toThrow(/no-buffering/);
+  });
+
+  test('sendAll returns the bytes send() would have sent, in one buffer', () => {
+    const classic = createPeer({ backend, role: 'server', sendLimit: 3 });
+    const batch = EventContext.server({}, { backend });
+    for (const ctx of [classic.ctx, batch]) {
+      ctx.queueMsg({ opcode: 1, msg: 'Hello' });
+      ctx.queueMsg({ opcode: 2, msg: Buffer.alloc(300, 1) });
+      ctx.queueMsg({ opcode: 9, msg: 'p' });
+    }
+    const expected: Buffer[] = [];
+    while (classic.ctx.wantWrite()) expected.push(classic.flush());
+    expect(batch.sendAll()).toEqual(Buffer.concat(expected));
+    expect(batch.wantWrite()).toBe(false);
+    expect(batch.sendAll().length).toBe(0);
+  });
+
+  test('a client without genmask masks sendAll output with fresh random keys', () => {
+    const ctx = EventContext.client({}, { backend });
+    ctx.queueMsg({ opcode: 1, msg: 'a' });
+    ctx.queueMsg({ opcode: 1, msg: 'a' });
+    const out = ctx.sendAll();
+    expect(out.length).toBe(14);
+    expect(out.subarray(2, 6).equals(out.subarray(9, 13))).toBe(false);
+    const server = EventContext.server({}, { backend });
+    const got: string[] = [];
+    server.recvFrom(out, (_op, msg) => got.push(String(msg)));
+    expect(got).toEqual(['a', 'a']);
+  });
+
+  test('a client with its own genmask gets it called by sendAll', () => {
+    const ctx = EventContext.client({ genmask: (_c, buf) => { buf.fill(0); return 0; } }, { backend });
+    ctx.queueMsg({ opcode: 1, msg: 'a' });
+    expect(ctx.sendAll().toString('hex')).toBe('81810000000061');
+  });
+
+  test('sendAll leaves the send callback in place for later send() calls', () => {
+    const s = createPeer({ backend, role: 'server' });
+    s.ctx.queueMsg({ opcode: 1, msg: 'a' });
+    s.ctx.sendAll();
+    s.ctx.queueMsg({ opcode: 1, msg: 'b' });
+    expect(s.flush().toString('hex')).toBe('810162');
+    expect(s.sendCalls.length).toBe(2);
+  });
+
+  test('recvFrom leaves the callbacks in place for later recv() calls', () => {
+    const c = createPeer({ backend, role: 'client' });
+    collect(c.ctx, hex('81 01 41'));
+    expect(c.events).toEqual([]);
+    c.receive('81 01 42');
+    expect(c.messages()).toEqual([{ rsv: 0, opcode: 1, msg: '42', statusCode: 0 }]);
+  });
+});
