@@ -8,3 +8,12 @@ export type {
 export { FrameContext } from './frame-context.js';
 export type { FrameCallbacks, FrameIocb } from './frame-context.js';
 export { defaultBackend as backend, nativeLoadError } from './backends/select.js';
+export {
+  WebSocket, WebSocketServer, createWebSocketStream, CloseEvent, ErrorEvent, MessageEvent,
+  defaultLimits,
+} from './ws/index.js';
+export type {
+  AddEventListenerOptions, BinaryType, ClientOptions, ConnectionOptions, EventListener,
+  HeartbeatOptions, Limits, RawData, ReceivedMessage, SendCallback, SendOptions, ServerOptions,
+  VerifyClientCallback, VerifyClientInfo, WebSocketEventMap, WebSocketEvents, WebSocketServerEvents,
+} from './ws/index.js';

@@ -1,0 +1,88 @@
+// Starts the chat of examples/chat-server.ts at http://127.0.0.1:8080, then has two scripted
+// clients, alice and bob, join it and talk. Prints what each of them sees, and exits 0.
+//
+//   npx tsx examples/chat-demo.ts
+import { once } from 'node:events';
+import { WebSocket, backend } from '../src/index.js';
+import { startChatServer, type ChatEvent } from './chat-server.js';
+
+/** A scripted chat client that prints what it sees and can wait for a given event. */
+class Participant {
+  readonly name: string;
+  readonly ws: WebSocket;
+  readonly #seen: ChatEvent[] = [];
+  #waiters: (() => void)[] = [];
+
+  constructor(name: string, url: string) {
+    this.name = name;
+    this.ws = new WebSocket(`${url}?name=${encodeURIComponent(name)}`);
+    this.ws.on('message', (data) => {
+      const event = JSON.parse(String(data)) as ChatEvent;
+      this.#seen.push(event);
+      const line = event.type === 'message' ? `${event.name}: ${event.text}` : `(${event.name} ${event.type})`;
+      console.log(`  ${this.name.padEnd(5)} sees  ${line}`);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  async join(): Promise<void> {
+    await once(this.ws, 'open');
+  }
+
+  say(text: string): void {
+    this.ws.send(JSON.stringify({ text }));
+  }
+
+  /** Resolves once this participant has seen an event that `matches`. */
+  async sees(matches: (event: ChatEvent) => boolean): Promise<void> {
+    while (!this.#seen.some(matches)) await new Promise<void>((wake) => this.#waiters.push(wake));
+  }
+
+  async leave(): Promise<void> {
+    this.ws.close(1000, 'bye');
+    await once(this.ws, 'close');
+  }
+}
+
+const said = (name: string, text: string) => (event: ChatEvent) =>
+  event.type === 'message' && event.name === name && event.text === text;
+
+async function main(): Promise<void> {
+  const chat = await startChatServer({ host: '127.0.0.1', port: 8080 });
+  console.log(`chat server on ${chat.url} (the page) and ${chat.url}chat (the WebSocket), ${backend} backend`);
+
+  const page = await fetch(chat.url);
+  const html = await page.text();
+  console.log(`GET ${chat.url} -> ${page.status}, ${html.length} bytes of chat page`);
+
+  const wsUrl = `${chat.url.replace(/^http/, 'ws')}chat`;
+  const alice = new Participant('alice', wsUrl);
+  await alice.join();
+  const bob = new Participant('bob', wsUrl);
+  await bob.join();
+  await alice.sees((e) => e.type === 'joined' && e.name === 'bob');
+
+  alice.say('Hi Bob, this chat runs on wslay.');
+  await bob.sees(said('alice', 'Hi Bob, this chat runs on wslay.'));
+  bob.say('Hi Alice! One server, one port: the page and the WebSocket.');
+  await alice.sees(said('bob', 'Hi Alice! One server, one port: the page and the WebSocket.'));
+  alice.say('Got to go, bye!');
+  await bob.sees(said('alice', 'Got to go, bye!'));
+
+  await alice.leave();
+  await bob.sees((e) => e.type === 'left' && e.name === 'alice');
+  await bob.leave();
+  await chat.close();
+  console.log('done: both clients left and the server is closed');
+}
+
+const deadline = setTimeout(() => {
+  console.error('chat demo: timed out');
+  process.exit(1);
+}, 15_000);
+deadline.unref();
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+// A broadcast chat: one HTTP server on http://127.0.0.1:8080 serves a small web page at / and
+// the chat's WebSocket at /chat. Everyone connected sees every message.
+//
+//   npx tsx examples/chat-server.ts      then open http://127.0.0.1:8080 in two browser tabs
+//
+// examples/chat-demo.ts starts this same server and talks to it from scripted clients.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type Backend } from '../src/index.js';
+
+/** What the server broadcasts; clients send `{ text }` only. */
+export type ChatEvent =
+  | { type: 'joined' | 'left'; name: string }
+  | { type: 'message'; name: string; text: string };
+
+export interface ChatServer {
+  /** The page's address, e.g. http://127.0.0.1:8080/ */
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_TEXT = 500;
+const MAX_NAME = 24;
+
+const page = `<!doctype html>
+<meta charset="utf-8">
+<title>wslay chat</title>
+<style>
+  body { font: 16px system-ui, sans-serif; max-width: 40em; margin: 2em auto; }
+  #log { border: 1px solid #ccc; height: 20em; overflow-y: auto; padding: .5em; }
+  .notice { color: #777; font-style: italic; }
+  form { display: flex; gap: .5em; margin-top: .5em; } #text { flex: 1; }
+</style>
+<h1>wslay chat</h1>
+<div id="log"></div>
+<form id="form"><input id="text" autocomplete="off" maxlength="${MAX_TEXT}" placeholder="Say something">
+<button>Send</button></form>
+<script>
+  const name = (prompt('Your name?') || 'guest').slice(0, ${MAX_NAME});
+  const log = document.getElementById('log');
+  const show = (line, notice) => {
+    const p = document.createElement('div');
+    p.textContent = line;
+    if (notice) p.className = 'notice';
+    log.append(p);
+    log.scrollTop = log.scrollHeight;
+  };
+  const ws = new WebSocket('ws://' + location.host + '/chat?name=' + encodeURIComponent(name));
+  ws.onmessage = (event) => {
+    const e = JSON.parse(event.data);
+    if (e.type === 'message') show(e.name + ': ' + e.text);
+    else show(e.name + (e.type === 'joined' ? ' joined' : ' left'), true);
+  };
+  ws.onclose = (event) => show('disconnected (' + event.code + ')', true);
+  document.getElementById('form').onsubmit = (event) => {
+    event.preventDefault();
+    const input = document.getElementById('text');
+    if (input.value && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ text: input.value }));
+    input.value = '';
+  };
+</script>
+`;
+
+function nameFrom(req: http.IncomingMessage): string {
+  const name = new URL(req.url ?? '/', 'http://localhost').searchParams.get('name')?.trim();
+  return (name || 'guest').slice(0, MAX_NAME);
+}
+
+/** Starts the chat on `host:port` (8080 by default). */
+export async function startChatServer({ host = '127.0.0.1', port = 8080, backend }:
+  { host?: string; port?: number; backend?: Backend } = {}): Promise<ChatServer> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html')) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(page);
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  // Chat messages are small: a peer sending more than this is cut off with close 1009.
+  const wss = new WebSocketServer({ server, path: '/chat', maxPayload: 4096, backend,
+    heartbeat: { interval: 30_000, timeout: 10_000 } });
+
+  const broadcast = (event: ChatEvent): void => {
+    const data = JSON.stringify(event);
+    for (const client of wss.clients) {
+      if (client.readyState === WebSocket.OPEN) client.send(data);
+    }
+  };
+
+  wss.on('connection', (ws, req) => {
+    const name = nameFrom(req);
+    broadcast({ type: 'joined', name });
+    ws.on('message', (data, isBinary) => {
+      let text: unknown;
+      try {
+        text = isBinary ? undefined : (JSON.parse(String(data)) as { text?: unknown }).text;
+      } catch {
+        text = undefined;
+      }
+      if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) {
+        ws.close(1003, 'expected {"text": "..."}');
+        return;
+      }
+      broadcast({ type: 'message', name, text });
+    });
+    ws.on('close', () => broadcast({ type: 'left', name }));
+  });
+
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}/`,
+    close: async () => {
+      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+if (require.main === module) {
+  startChatServer({ port: Number(process.env.PORT ?? 8080) }).then((chat) => {
+    console.log(`chat on ${chat.url}: open it in two browser tabs; Ctrl+C stops it`);
+    process.once('SIGINT', () => { void chat.close().then(() => process.exit(0)); });
+  }, (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,15 @@
+export { WebSocket } from './websocket.js';
+export type {
+  BinaryType, ClientOptions, ConnectionOptions, HeartbeatOptions, RawData, SendCallback, SendOptions,
+  WebSocketEvents,
+} from './websocket.js';
+export { WebSocketServer } from './websocket-server.js';
+export type {
+  ServerOptions, VerifyClientCallback, VerifyClientInfo, WebSocketServerEvents,
+} from './websocket-server.js';
+export { createWebSocketStream } from './stream.js';
+export { CloseEvent, ErrorEvent, MessageEvent } from './event-target.js';
+export type { AddEventListenerOptions, EventListener, WebSocketEventMap } from './event-target.js';
+export type { ReceivedMessage } from './message-iterator.js';
+export { defaultLimits } from './limits.js';
+export type { Limits } from './limits.js';

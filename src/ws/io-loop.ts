@@ -1,0 +1,420 @@
+import { isUtf8 } from 'node:buffer';
+import type { Socket } from 'node:net';
+import { ErrorCode, Opcode, StatusCode } from '../constants.js';
+import { WslayError } from '../errors.js';
+import { EventContext, type Backend, type MsgRecvArg } from '../event-context.js';
+import { encodeCloseFrame } from './close-frame.js';
+import { fillMaskKey } from './mask-key.js';
+
+export type SendCallback = (error?: Error) => void;
+
+/** What a connection hears from its I/O loop. */
+export interface IoEvents {
+  message(data: Buffer, isBinary: boolean): void;
+  ping(data: Buffer): void;
+  pong(data: Buffer): void;
+  /** The connection started closing on the peer's initiative or because of the peer. */
+  closing(): void;
+  /** The peer broke the protocol (or its close reason was not UTF-8): close `code` was sent. */
+  violation(code: number): void;
+  /** The connection failed for a reason of our own (out of memory): the socket is destroyed. */
+  failure(error: Error): void;
+  /** Buffered outgoing bytes went out: `bufferedAmount` may have fallen. */
+  writable(): void;
+  /** The socket closed. `code` and `reason` are what the close event reports. */
+  closed(code: number, reason: Buffer, wasClean: boolean): void;
+}
+
+export interface IoOptions {
+  role: 'server' | 'client';
+  backend: Backend | undefined;
+  maxPayload: number;
+  closeTimeout: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The largest frame header: 2 bytes, an 8-byte length, a 4-byte mask key. */
+const MAX_HEADER = 14;
+/** A close frame's largest payload: the code and a 123-byte reason. */
+const MAX_CLOSE_PAYLOAD = 125;
+
+interface Received { opcode: number; data: Buffer }
+
+/**
+ * Drives one EventContext from one socket's events, so that crossing into wslay costs a
+ * constant number of calls per socket read or write rather than per frame:
+ *
+ * - each 'data' chunk is stashed and handed to wslay by a single `ctx.recv()`, whose recv
+ *   callback gives out the stash and then says WOULDBLOCK;
+ * - writes are batched: at most one flush per tick calls `ctx.send()` once, gathers all it is
+ *   given into one buffer and hands that to one `socket.write()`. While the socket is over
+ *   its high-water mark, nothing is flushed until 'drain': messages wait inside wslay.
+ *
+ * Because the send callback never blocks, every flush empties wslay's queue, so the output
+ * always stops at a frame boundary. Two things rely on it: a close requested by the
+ * application is queued only once the messages sent before it are out (wslay sends control
+ * frames ahead of queued data, and would drop that data), and a close frame can be written
+ * past wslay where wslay's own would carry the wrong code (see `#replaceClose`).
+ */
+export class IoLoop {
+  readonly #socket: Socket;
+  readonly #events: IoEvents;
+  readonly #options: IoOptions;
+  #ctx: EventContext | null;
+
+  #input: Buffer = EMPTY;
+  #inputOffset = 0;
+  #inbox: Received[] = [];
+  #output: Buffer | null = null;
+  #outputLength = 0;
+
+  #flushScheduled = false;
+  #socketBlocked = false;
+  /**
+   * Callbacks of messages queued since the last flush. Each message is in wslay's queue, so
+   * the next flush writes bytes, and that write completes them.
+   */
+  #unflushed: SendCallback[] = [];
+  #closeRequest: { code: number | undefined; reason: Buffer | undefined } | null = null;
+  /** A close is requested, queued or sent, by us or by wslay: nothing more can be sent. */
+  #sendingDone = false;
+  /** Our own close frame is in wslay's hands. */
+  #ownCloseQueued = false;
+  /** wslay stopped reading: it got a close frame or the peer broke the protocol. */
+  #readStopped = false;
+  #closeFrameReceived = false;
+  /** The peer's close frame has a reason that is not UTF-8. */
+  #badCloseReason = false;
+  #closeSentPastWslay = false;
+  /** wslay queued a close for a violation; its code is known once it is sent. */
+  #violationPending = false;
+  #closeCode: number = StatusCode.ABNORMAL_CLOSURE;
+  #closeReason: Buffer = EMPTY;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #ending = false;
+  #destroyed = false;
+
+  constructor(socket: Socket, events: IoEvents, options: IoOptions) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#options = options;
+    const callbacks = {
+      recv: (ctx: EventContext, buf: Uint8Array) => this.#give(ctx, buf),
+      send: (ctx: EventContext, data: Uint8Array) => this.#take(ctx, data),
+      onMsgRecv: (_ctx: EventContext, arg: MsgRecvArg) => this.#received(arg),
+      genmask: (_ctx: EventContext, key: Uint8Array) => {
+        fillMaskKey(key);
+        return 0;
+      },
+    };
+    const contextOptions = { backend: options.backend };
+    this.#ctx = options.role === 'server' ? EventContext.server(callbacks, contextOptions)
+      : EventContext.client(callbacks, contextOptions);
+    this.#ctx.configSetMaxRecvMsgLength(options.maxPayload);
+  }
+
+  /** Starts reading; `head` holds bytes the HTTP parser read past the handshake. */
+  start(head: Buffer): void {
+    const socket = this.#socket;
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    if (head.length > 0) socket.unshift(head);
+    // Reading starts on a later turn of the event loop, so that code which awaits 'open' or
+    // 'connection' (a promise continuation) has attached its listeners by the first message.
+    setImmediate(() => socket.on('data', (chunk: Buffer) => this.#onData(chunk)));
+    socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => this.#onDrain());
+    socket.on('close', () => this.#onClose());
+    // A reset or write error ends in 'close', which reports the connection as abnormal.
+    socket.on('error', () => this.#socket.destroy());
+  }
+
+  get bufferedAmount(): number {
+    const queued = this.#ctx === null ? 0 : this.#ctx.getQueuedMsgLength();
+    return queued + this.#socket.writableLength;
+  }
+
+  /** Whether frames may still be queued: no close is requested, queued, sent or received. */
+  get canSend(): boolean {
+    return !this.#sendingDone && !this.#destroyed;
+  }
+
+  /** Queues a message; false when the connection can no longer send one. */
+  send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
+    const ctx = this.#ctx;
+    if (ctx === null || this.#sendingDone) return false;
+    ctx.queueMsg({ opcode, msg: data });
+    if (callback !== undefined) this.#unflushed.push(callback);
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** Starts the closing handshake once everything sent before it is out. */
+  close(code: number | undefined, reason: Buffer | undefined): void {
+    if (!this.canSend) return;
+    this.#sendingDone = true;
+    this.#closeRequest = { code, reason };
+    this.#armCloseTimer();
+    this.#scheduleFlush();
+  }
+
+  /** Ends TCP without a closing handshake. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#socket.destroy();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.#socket.isPaused();
+  }
+
+  // --- reading -------------------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    const ctx = this.#ctx;
+    if (ctx === null || this.#readStopped || this.#destroyed) return;
+    this.#input = chunk;
+    this.#inputOffset = 0;
+    // The recv callback never fails, so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
+    // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
+    // shortest form): it queues an empty close, where the peer is owed a 1002.
+    let frameError = false;
+    try {
+      ctx.recv();
+    } catch (error) {
+      if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
+        this.#fail(error);
+        return;
+      }
+      frameError = true;
+    } finally {
+      // Whatever wslay left unread after it stopped reading is past a close: dropped.
+      this.#input = EMPTY;
+    }
+    const closing = this.#afterRecv(ctx, frameError);
+    try {
+      this.#deliver();
+    } finally {
+      // After the messages that came before the close, as the peer sent them.
+      if (closing) this.#events.closing();
+    }
+  }
+
+  #give(ctx: EventContext, buf: Uint8Array): number {
+    const available = this.#input.length - this.#inputOffset;
+    if (available === 0) {
+      ctx.setError(ErrorCode.WOULDBLOCK);
+      return -1;
+    }
+    const n = Math.min(available, buf.length);
+    buf.set(this.#input.subarray(this.#inputOffset, this.#inputOffset + n));
+    this.#inputOffset += n;
+    return n;
+  }
+
+  #received({ opcode, msg, statusCode }: MsgRecvArg): void {
+    // The view is reused by the next callback: keep a copy.
+    if (opcode !== Opcode.CONNECTION_CLOSE) {
+      this.#inbox.push({ opcode, data: Buffer.from(msg) });
+      return;
+    }
+    this.#closeFrameReceived = true;
+    const reason = Buffer.from(msg.subarray(2));
+    // wslay's own check of close reasons skips the first two bytes of every chunk it is given,
+    // so its verdict depends on how the frame was split; this one sees the whole reason.
+    if (!isUtf8(reason)) {
+      this.#badCloseReason = true;
+      return;
+    }
+    this.#closeCode = statusCode === 0 ? StatusCode.NO_STATUS_RCVD : statusCode;
+    this.#closeReason = reason;
+  }
+
+  /** Bookkeeping after wslay read a chunk; true when the connection started closing. */
+  #afterRecv(ctx: EventContext, frameError: boolean): boolean {
+    let closing = false;
+    if (!this.#readStopped && !ctx.getReadEnabled()) {
+      this.#readStopped = true;
+      closing = true;
+      // wslay has queued a close (unless ours was), which goes out ahead of every queued
+      // message: those are dropped, so their callbacks fail now.
+      this.#failUnflushed();
+      this.#sendingDone = true;
+      this.#closeRequest = null;
+      this.#armCloseTimer();
+      if (frameError) this.#replaceClose(ctx, StatusCode.PROTOCOL_ERROR);
+      else if (this.#badCloseReason) this.#replaceClose(ctx, StatusCode.INVALID_FRAME_PAYLOAD_DATA);
+      else if (!this.#ownCloseQueued && !this.#closeFrameReceived) this.#violationPending = true;
+    }
+    if (ctx.wantWrite()) this.#scheduleFlush();
+    this.#endIfDone(ctx);
+    return closing;
+  }
+
+  /**
+   * Sends close `code` in place of the close wslay queued: its echo of a close reason that is
+   * not UTF-8, or its empty close after a frame error. The output is at a frame boundary (see
+   * the class comment), so wslay's close can be dropped with the rest of its queue.
+   */
+  #replaceClose(ctx: EventContext, code: number): void {
+    this.#closeCode = code;
+    this.#closeReason = EMPTY;
+    if (!ctx.getCloseSent()) {
+      ctx.shutdownWrite();
+      this.#closeSentPastWslay = true;
+      this.#socket.write(encodeCloseFrame(code, this.#options.role === 'client'));
+    }
+    this.#events.violation(code);
+  }
+
+  /** Hands received messages to the owner, whose listeners may send, close or terminate. */
+  #deliver(): void {
+    const inbox = this.#inbox;
+    this.#inbox = [];
+    for (const { opcode, data } of inbox) {
+      if (this.#destroyed) return;
+      if (opcode === Opcode.PING) this.#events.ping(data);
+      else if (opcode === Opcode.PONG) this.#events.pong(data);
+      else this.#events.message(data, opcode === Opcode.BINARY_FRAME);
+    }
+  }
+
+  // --- writing -------------------------------------------------------------------------
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const ctx = this.#ctx;
+    if (ctx === null || this.#socketBlocked || this.#destroyed) return;
+    if (!ctx.wantWrite() && this.#closeRequest === null) return;
+    this.#output = Buffer.allocUnsafe(ctx.getQueuedMsgLength() +
+      MAX_HEADER * (ctx.getQueuedMsgCount() + 1) + MAX_CLOSE_PAYLOAD);
+    this.#outputLength = 0;
+    try {
+      ctx.send();
+      const request = this.#closeRequest;
+      this.#closeRequest = null;
+      // Still writable after a full flush means no close is queued or sent yet.
+      if (request !== null && ctx.getWriteEnabled()) {
+        ctx.queueClose(request.code, request.reason);
+        this.#ownCloseQueued = true;
+        ctx.send();
+      }
+    } catch (error) {
+      this.#output = null;
+      this.#fail(error);
+      return;
+    }
+    const output = this.#output.subarray(0, this.#outputLength);
+    this.#output = null;
+    const callbacks = this.#unflushed;
+    this.#unflushed = [];
+    if (output.length > 0) {
+      const done = callbacks.length === 0 ? undefined
+        : (error?: Error | null) => { for (const callback of callbacks) callback(error ?? undefined); };
+      if (!this.#socket.write(output, done)) this.#socketBlocked = true;
+    }
+    if (this.#violationPending && ctx.getCloseSent()) {
+      this.#violationPending = false;
+      this.#closeCode = ctx.getStatusCodeSent();
+      this.#events.violation(this.#closeCode);
+    }
+    this.#endIfDone(ctx);
+    this.#events.writable();
+  }
+
+  #take(ctx: EventContext, data: Uint8Array): number {
+    const output = this.#output;
+    if (output === null) {
+      ctx.setError(ErrorCode.WOULDBLOCK);
+      return -1;
+    }
+    const length = this.#outputLength + data.length;
+    if (length > output.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, output.length * 2));
+      output.copy(grown, 0, 0, this.#outputLength);
+      this.#output = grown;
+    }
+    this.#output!.set(data, this.#outputLength);
+    this.#outputLength = length;
+    return data.length;
+  }
+
+  #onDrain(): void {
+    this.#socketBlocked = false;
+    this.#flush();
+    this.#events.writable();
+  }
+
+  // --- closing -------------------------------------------------------------------------
+
+  /** Ends TCP once both close frames have passed, or once wslay can do nothing more. */
+  #endIfDone(ctx: EventContext): void {
+    if (this.#ending) return;
+    const closeSent = ctx.getCloseSent() || this.#closeSentPastWslay;
+    if ((closeSent && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
+      this.#ending = true;
+      this.#socket.end();
+    }
+  }
+
+  #onEnd(): void {
+    // A reply the peer may still read (the echo of its close) goes out before our FIN.
+    this.#flush();
+    this.#armCloseTimer();
+    this.#events.closing();
+    if (!this.#ending) {
+      this.#ending = true;
+      this.#socket.end();
+    }
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== null) return;
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#options.closeTimeout);
+  }
+
+  #fail(error: unknown): void {
+    this.#events.failure(error instanceof Error ? error : new Error(String(error)));
+    this.destroy();
+  }
+
+  #failUnflushed(): void {
+    const callbacks = this.#unflushed;
+    this.#unflushed = [];
+    if (callbacks.length === 0) return;
+    const error = new Error('The connection closed before the message was sent');
+    for (const callback of callbacks) process.nextTick(callback, error);
+  }
+
+  #onClose(): void {
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+    this.#destroyed = true;
+    const ctx = this.#ctx;
+    let wasClean = false;
+    if (ctx !== null) {
+      wasClean = this.#closeFrameReceived && (ctx.getCloseSent() || this.#closeSentPastWslay);
+      ctx.free();
+      this.#ctx = null;
+    }
+    this.#failUnflushed();
+    this.#events.closed(this.#closeCode, this.#closeReason, wasClean);
+  }
+}

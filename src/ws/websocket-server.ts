@@ -1,0 +1,313 @@
+import { EventEmitter } from 'node:events';
+import http, { type IncomingMessage, type Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import * as check from '../validate.js';
+import { acceptResponseLines, checkUpgradeRequest, refuseUpgrade, type Refusal } from './handshake.js';
+import type { Limits } from './limits.js';
+import { acceptedWebSocket, resolveConnection, type ConnectionOptions, type WebSocket } from './websocket.js';
+
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: IncomingMessage;
+}
+
+export type VerifyClientCallback =
+  (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
+
+export interface ServerOptions extends ConnectionOptions {
+  /** Listen on this port (0 for an ephemeral one), on a server of its own. */
+  port?: number;
+  host?: string;
+  backlog?: number;
+  /** Accept WebSocket upgrades on an existing HTTP or HTTPS server. */
+  server?: Server | HttpsServer;
+  /** Listen nowhere: the application hands upgrades to `handleUpgrade()`. */
+  noServer?: boolean;
+  /** Accept upgrades only for this path. */
+  path?: string;
+  /** Picks the subprotocol from those the client offers; false picks none. */
+  handleProtocols?: (protocols: Set<string>, req: IncomingMessage) => string | false;
+  /**
+   * Accepts or refuses a client: a function of one parameter answers by returning true or
+   * false; one of two parameters by calling `callback`, when it likes (what it returns is
+   * ignored).
+   */
+  verifyClient?: (info: VerifyClientInfo, callback: VerifyClientCallback) => unknown;
+  /** Keep the open connections in `clients` (default true); when false it stays empty. */
+  clientTracking?: boolean;
+  /** On its own server: milliseconds a connection has to complete the handshake (default 30 s). */
+  handshakeTimeout?: number;
+  /** Largest total size of a handshake request's headers (default 16 KiB). */
+  maxHeaderSize?: number;
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+/** Sockets that were upgraded once: a second handleUpgrade() on one is a bug in the caller. */
+const upgraded = new WeakSet<Duplex>();
+
+/** The events a WebSocketServer emits, with their listeners' parameters. */
+export interface WebSocketServerEvents {
+  connection: (ws: WebSocket, request: IncomingMessage) => void;
+  listening: () => void;
+  error: (error: Error) => void;
+  close: () => void;
+  headers: (headers: string[], request: IncomingMessage) => void;
+}
+
+/** EventEmitter's own listener type, for the names not listed above. */
+type AnyListener = (...args: any[]) => void;
+
+/** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
+export interface WebSocketServer {
+  on<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  addListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  removeListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  removeListener(event: string | symbol, listener: AnyListener): this;
+  prependListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  prependListener(event: string | symbol, listener: AnyListener): this;
+  prependOnceListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+}
+
+/**
+ * A WebSocket server with the API of the ws package: on a port of its own, on an existing
+ * HTTP(S) server, or fed upgrade requests by the application (`noServer`).
+ */
+export class WebSocketServer extends EventEmitter {
+  /** The open connections (none are kept when `clientTracking` is false). */
+  readonly clients = new Set<WebSocket>();
+  readonly options: Readonly<ServerOptions>;
+
+  readonly #limits: Limits;
+  readonly #connectionOptions: ConnectionOptions;
+  #server: Server | HttpsServer | null = null;
+  #ownsServer = false;
+  #detach: (() => void) | null = null;
+  #state = RUNNING;
+  #closeWhenEmpty = false;
+  /** On its own server: sockets still in their opening handshake, and their deadlines. */
+  readonly #handshakes = new Map<Duplex, NodeJS.Timeout>();
+
+  constructor(options: ServerOptions, callback?: () => void) {
+    super();
+    const opts = check.object(options, 'options') as ServerOptions;
+    const modes = [opts.port !== undefined, opts.server !== undefined, opts.noServer === true];
+    if (modes.filter(Boolean).length !== 1) {
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    // Every option is checked now, so that a bad one fails here, not at the first connection.
+    this.#limits = resolveConnection(opts).limits;
+    this.options = { clientTracking: true, ...opts };
+    this.#connectionOptions = {
+      backend: opts.backend,
+      maxPayload: opts.maxPayload,
+      highWaterMark: opts.highWaterMark,
+      maxBufferedAmount: opts.maxBufferedAmount,
+      closeTimeout: opts.closeTimeout,
+      heartbeat: opts.heartbeat,
+    };
+
+    if (opts.port !== undefined) {
+      const server = http.createServer({ maxHeaderSize: this.#limits.maxHeaderSize }, (_req, res) => {
+        const body = http.STATUS_CODES[426]!;
+        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+        res.end(body);
+      });
+      server.on('connection', (socket) => this.#startDeadline(socket));
+      this.#server = server;
+      this.#ownsServer = true;
+      this.#listen(server);
+      server.listen(opts.port, opts.host, opts.backlog, callback);
+    } else if (opts.server !== undefined) {
+      this.#server = opts.server;
+      this.#listen(opts.server);
+    }
+  }
+
+  /** The bound address of the server, as `net.Server.address()` gives it. */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.#server?.address() ?? null;
+  }
+
+  /** Whether `req` is for this server (its path, when the `path` option is set). */
+  shouldHandle(req: IncomingMessage): boolean {
+    if (this.options.path === undefined) return true;
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    return (query === -1 ? url : url.slice(0, query)) === this.options.path;
+  }
+
+  /**
+   * Completes (or refuses, with the HTTP status it deserves) the opening handshake of an
+   * upgrade request, then calls `callback` with the open connection.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
+    callback: (ws: WebSocket, req: IncomingMessage) => void): void {
+    socket.on('error', destroyOnError);
+    const verdict = checkUpgradeRequest(req, this.#limits.maxHeaderSize);
+    if ('status' in verdict) {
+      this.#refuse(socket, verdict);
+      return;
+    }
+    if (!this.shouldHandle(req)) {
+      this.#refuse(socket, { status: 400, message: 'Invalid path' });
+      return;
+    }
+    const verifyClient = this.options.verifyClient;
+    if (verifyClient === undefined) {
+      this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+      return;
+    }
+    const info: VerifyClientInfo = {
+      origin: req.headers.origin,
+      secure: Boolean((req.socket as TLSSocket).encrypted),
+      req,
+    };
+    if (verifyClient.length === 2) {
+      verifyClient(info, (verified, code = 401, message = http.STATUS_CODES[code] ?? '', headers) => {
+        if (verified) this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+        else this.#refuse(socket, { status: code, message, headers });
+      });
+      return;
+    }
+    if (verifyClient(info, ignore)) {
+      this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+    } else {
+      this.#refuse(socket, { status: 401, message: http.STATUS_CODES[401]! });
+    }
+  }
+
+  /**
+   * Stops accepting connections; `callback` runs on 'close'. Open connections are left
+   * alone, as in ws 8: a server of its own emits 'close' once they have all ended.
+   */
+  close(callback?: (error?: Error) => void): void {
+    if (this.#state === CLOSED) {
+      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
+      process.nextTick(() => this.emit('close'));
+      return;
+    }
+    if (callback !== undefined) this.once('close', callback);
+    if (this.#state === CLOSING) return;
+    this.#state = CLOSING;
+    this.#detach?.();
+    this.#detach = null;
+    const server = this.#server;
+    this.#server = null;
+    if (this.#ownsServer && server !== null) {
+      server.close(() => this.#emitClose());
+      for (const socket of this.#handshakes.keys()) socket.destroy();
+    } else if (this.clients.size > 0) {
+      this.#closeWhenEmpty = true;
+    } else {
+      process.nextTick(() => this.#emitClose());
+    }
+  }
+
+  #emitClose(): void {
+    this.#state = CLOSED;
+    this.emit('close');
+  }
+
+  #listen(server: Server | HttpsServer): void {
+    const onListening = (): void => { this.emit('listening'); };
+    const onError = (error: Error): void => { this.emit('error', error); };
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+    };
+    server.on('listening', onListening);
+    server.on('error', onError);
+    server.on('upgrade', onUpgrade);
+    this.#detach = () => {
+      server.removeListener('listening', onListening);
+      server.removeListener('error', onError);
+      server.removeListener('upgrade', onUpgrade);
+    };
+  }
+
+  #startDeadline(socket: Duplex): void {
+    const timer = setTimeout(() => socket.destroy(), this.#limits.handshakeTimeout);
+    this.#handshakes.set(socket, timer);
+    socket.once('close', () => this.#endDeadline(socket));
+  }
+
+  #endDeadline(socket: Duplex): void {
+    const timer = this.#handshakes.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#handshakes.delete(socket);
+  }
+
+  #refuse(socket: Duplex, refusal: Refusal): void {
+    socket.removeListener('error', destroyOnError);
+    socket.on('error', ignore);
+    refuseUpgrade(socket, refusal);
+  }
+
+  #accept(key: string, protocols: Set<string>, req: IncomingMessage, socket: Duplex, head: Buffer,
+    callback: (ws: WebSocket, req: IncomingMessage) => void): void {
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    if (upgraded.has(socket)) {
+      throw new Error('server.handleUpgrade() was called more than once with the same socket, ' +
+        'possibly due to a misconfiguration');
+    }
+    if (this.#state !== RUNNING) {
+      this.#refuse(socket, { status: 503, message: 'The server is closing' });
+      return;
+    }
+    let protocol: string | undefined;
+    if (protocols.size > 0) {
+      const chosen = this.options.handleProtocols === undefined ? protocols.values().next().value
+        : this.options.handleProtocols(protocols, req);
+      if (typeof chosen === 'string') protocol = chosen;
+    }
+    let ws: WebSocket;
+    try {
+      ws = acceptedWebSocket(socket as Socket, head, protocol ?? '', this.#connectionOptions);
+    } catch {
+      this.#refuse(socket, { status: 500, message: 'The connection could not be set up' });
+      return;
+    }
+    upgraded.add(socket);
+    this.#endDeadline(socket);
+    socket.removeListener('error', destroyOnError);
+    const lines = acceptResponseLines(key, protocol);
+    this.emit('headers', lines, req);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (this.options.clientTracking) {
+      const clients = this.clients;
+      clients.add(ws);
+      ws.on('close', () => {
+        clients.delete(ws);
+        if (this.#closeWhenEmpty && clients.size === 0) {
+          this.#closeWhenEmpty = false;
+          process.nextTick(() => this.#emitClose());
+        }
+      });
+    }
+    callback(ws, req);
+  }
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function ignore(): void {}

@@ -1,0 +1,529 @@
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Opcode, StatusCode } from '../constants.js';
+import { resolveBackend, type Backend } from '../backends/select.js';
+import * as check from '../validate.js';
+import { isValidCloseCode, MAX_REASON_BYTES } from './close-frame.js';
+import { parseAddress, parseRequestedProtocols, startClientHandshake,
+  type RequestOptions } from './client-handshake.js';
+import { addEventListener, getAttributeListener, kWasClean, removeEventListener,
+  setAttributeListener, type AddEventListenerOptions, type CloseEvent, type ErrorEvent, type Event,
+  type EventListener, type MessageEvent, type WebSocketEventMap } from './event-target.js';
+import { Heartbeat, resolveHeartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
+
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+export type { SendCallback } from './io-loop.js';
+export type { HeartbeatOptions } from './heartbeat.js';
+
+/** Options every connection takes, on either side. */
+export interface ConnectionOptions {
+  /** The EventContext backend; the package's default when absent. */
+  backend?: Backend;
+  /** Largest message accepted, in bytes (default 100 MiB; 0 means as large as a Buffer). */
+  maxPayload?: number;
+  /** `send()` returns false while more than this many bytes wait to go out (default 1 MiB). */
+  highWaterMark?: number;
+  /** A peer that leaves more than this many bytes unread is dropped (default 128 MiB). */
+  maxBufferedAmount?: number;
+  /** Milliseconds to wait for the closing handshake to finish (default 30 s). */
+  closeTimeout?: number;
+  /** Ping the peer every `interval` ms; terminate it when a pong takes over `timeout` ms. */
+  heartbeat?: HeartbeatOptions;
+  /** Only false is accepted, as code written for ws often says: no extension is supported. */
+  perMessageDeflate?: false;
+}
+
+export interface ClientOptions extends ConnectionOptions, RequestOptions {
+  /** Extra request headers. */
+  headers?: OutgoingHttpHeaders;
+  /** The Origin header. */
+  origin?: string;
+  /** Milliseconds the opening handshake may take (default 30 s). */
+  handshakeTimeout?: number;
+  /** Largest total size of the response's headers (default 16 KiB). */
+  maxHeaderSize?: number;
+}
+
+export interface SendOptions {
+  /** Send as a binary message; the default is false for strings, true otherwise. */
+  binary?: boolean;
+  /** false: more of this message follows in later send() calls. */
+  fin?: boolean;
+  /** Accepted for compatibility with ws; wslay masks exactly when RFC 6455 requires it. */
+  mask?: boolean;
+  /** Accepted for compatibility with ws; no compression extension is negotiated. */
+  compress?: boolean;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+const stateNames = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+
+const EMPTY = Buffer.alloc(0);
+const MAX_CONTROL_PAYLOAD = 125;
+
+/** A connection the server accepted: the WebSocket starts OPEN on this socket. */
+class Accepted {
+  constructor(readonly socket: Socket, readonly head: Buffer, readonly protocol: string,
+    readonly options: ConnectionOptions) {}
+}
+
+/** An Error with the ws package's `code`, and the close code that was sent for it. */
+function connectionError(message: string, code: string, statusCode?: number): Error {
+  return Object.assign(new Error(message), statusCode === undefined ? { code } : { code, statusCode });
+}
+
+const violationCodes: Record<number, string> = {
+  [StatusCode.PROTOCOL_ERROR]: 'WS_ERR_PROTOCOL_ERROR',
+  [StatusCode.INVALID_FRAME_PAYLOAD_DATA]: 'WS_ERR_INVALID_UTF8',
+  [StatusCode.MESSAGE_TOO_BIG]: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+};
+
+function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
+  if (typeof data === 'string') return { bytes: Buffer.from(data), isString: true };
+  if (typeof data === 'number') return { bytes: Buffer.from(String(data)), isString: true };
+  if (data instanceof Uint8Array) return { bytes: data, isString: false };
+  if (data instanceof ArrayBuffer) return { bytes: new Uint8Array(data), isString: false };
+  if (ArrayBuffer.isView(data)) {
+    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isString: false };
+  }
+  throw new TypeError(`data must be a string, a Buffer, an ArrayBuffer or a typed array, got ${check.show(data)}`);
+}
+
+/** The options of ours; the rest of a client's options go to `http.request`. */
+const ownOptions = ['headers', 'origin', 'handshakeTimeout', 'maxHeaderSize', 'backend',
+  'maxPayload', 'highWaterMark', 'maxBufferedAmount', 'closeTimeout', 'heartbeat',
+  'perMessageDeflate'] as const;
+
+function requestOptions(options: ClientOptions): RequestOptions {
+  const request: Record<string, unknown> = { ...options };
+  for (const key of ownOptions) delete request[key];
+  return request;
+}
+
+export function resolveConnection(options: ConnectionOptions & { handshakeTimeout?: number; maxHeaderSize?: number }):
+  { limits: Limits; heartbeat: HeartbeatOptions | null; backend: Backend } {
+  if (options.perMessageDeflate !== undefined && options.perMessageDeflate !== false) {
+    throw new TypeError('options.perMessageDeflate: permessage-deflate is not supported; leave it out or set it to false');
+  }
+  return {
+    limits: resolveLimits(options),
+    heartbeat: resolveHeartbeat(options.heartbeat),
+    // Resolved up front so that a backend that cannot load fails here, not mid-handshake.
+    backend: resolveBackend(options.backend).name,
+  };
+}
+
+/** The events a WebSocket emits, with their listeners' parameters. */
+export interface WebSocketEvents {
+  open: () => void;
+  message: (data: RawData, isBinary: boolean) => void;
+  ping: (data: Buffer) => void;
+  pong: (data: Buffer) => void;
+  close: (code: number, reason: Buffer) => void;
+  error: (error: Error) => void;
+  drain: () => void;
+  upgrade: (response: IncomingMessage) => void;
+  'unexpected-response': (request: ClientRequest, response: IncomingMessage) => void;
+}
+
+/** EventEmitter's own listener type, for the names not listed above. */
+type AnyListener = (...args: any[]) => void;
+
+/** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
+export interface WebSocket {
+  on<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  once(event: string | symbol, listener: AnyListener): this;
+  off<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  off(event: string | symbol, listener: AnyListener): this;
+  addListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  addListener(event: string | symbol, listener: AnyListener): this;
+  removeListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  removeListener(event: string | symbol, listener: AnyListener): this;
+  prependListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  prependListener(event: string | symbol, listener: AnyListener): this;
+  prependOnceListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+}
+
+/**
+ * A WebSocket connection with the API of the ws package: a client when constructed with an
+ * address, or the server's end of a connection that WebSocketServer accepted.
+ */
+export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  readonly CONNECTING = CONNECTING;
+  readonly OPEN = OPEN;
+  readonly CLOSING = CLOSING;
+  readonly CLOSED = CLOSED;
+
+  #readyState = CONNECTING;
+  #url: string;
+  #protocol = '';
+  #binaryType: BinaryType = 'nodebuffer';
+  readonly #limits: Limits;
+  readonly #backend: Backend;
+  readonly #heartbeatOptions: HeartbeatOptions | null;
+  #heartbeat: Heartbeat | null = null;
+  #loop: IoLoop | null = null;
+  #abortHandshake: ((reason: Error) => void) | null = null;
+  #needDrain = false;
+  #wasClean = false;
+  #fragments: Uint8Array[] = [];
+  #fragmentsBinary = false;
+  #fragmentCallbacks: SendCallback[] = [];
+
+  constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
+  constructor(address: string | URL, options?: ClientOptions);
+  constructor(address: string | URL | Accepted, protocols?: string | string[] | ClientOptions,
+    options?: ClientOptions) {
+    super();
+    if (address instanceof Accepted) {
+      const { limits, heartbeat, backend } = resolveConnection(address.options);
+      this.#limits = limits;
+      this.#heartbeatOptions = heartbeat;
+      this.#backend = backend;
+      this.#url = '';
+      this.#attach(address.socket, address.head, address.protocol, 'server');
+      return;
+    }
+    if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
+      options = protocols;
+      protocols = undefined;
+    }
+    const opts: ClientOptions = options === undefined ? {} : check.object(options, 'options');
+    const url = parseAddress(address);
+    const requested = parseRequestedProtocols(protocols as string | string[] | undefined);
+    const { limits, heartbeat, backend } = resolveConnection(opts);
+    this.#limits = limits;
+    this.#heartbeatOptions = heartbeat;
+    this.#backend = backend;
+    this.#url = url.href;
+    this.#abortHandshake = startClientHandshake({
+      url,
+      protocols: requested,
+      headers: opts.headers,
+      origin: opts.origin,
+      request: requestOptions(opts),
+      handshakeTimeout: limits.handshakeTimeout,
+      maxHeaderSize: limits.maxHeaderSize,
+    }, {
+      upgraded: (res, socket, head, protocol) => this.#upgraded(res, socket, head, protocol),
+      unexpectedResponse: (req: ClientRequest, res: IncomingMessage) =>
+        this.emit('unexpected-response', req, res),
+      failed: (error) => this.#handshakeFailed(error),
+    });
+  }
+
+  get readyState(): number { return this.#readyState; }
+  get url(): string { return this.#url; }
+  get protocol(): string { return this.#protocol; }
+  /** Always empty: no extension is ever negotiated. */
+  get extensions(): string { return ''; }
+  get isPaused(): boolean { return this.#loop?.isPaused ?? false; }
+
+  /** Bytes given to send() (or ping/pong/close) that have not reached the kernel yet. */
+  get bufferedAmount(): number {
+    let fragments = 0;
+    for (const fragment of this.#fragments) fragments += fragment.length;
+    return fragments + (this.#loop?.bufferedAmount ?? 0);
+  }
+
+  get binaryType(): BinaryType { return this.#binaryType; }
+  set binaryType(type: BinaryType) {
+    if (type !== 'nodebuffer' && type !== 'arraybuffer' && type !== 'fragments') {
+      throw new TypeError(`binaryType must be "nodebuffer", "arraybuffer" or "fragments", got ${check.show(type)}`);
+    }
+    this.#binaryType = type;
+  }
+
+  get [kWasClean](): boolean { return this.#wasClean; }
+
+  /**
+   * Sends a message. Returns false once more than `highWaterMark` bytes are waiting to go
+   * out; 'drain' follows when they have. `callback` runs once the message is written.
+   */
+  send(data: unknown, options?: SendOptions | SendCallback, callback?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    const opts: SendOptions = options === undefined ? {} : check.object(options, 'options');
+    if (this.#readyState === CONNECTING) throw this.#notOpenError();
+    const { bytes, isString } = toBytes(data);
+    const loop = this.#loop;
+    if (this.#readyState !== OPEN || loop === null || !loop.canSend) {
+      this.#notOpen(callback);
+      return false;
+    }
+    const buffered = this.bufferedAmount + bytes.length;
+    if (buffered > this.#limits.maxBufferedAmount) {
+      this.#bufferFull(callback);
+      return false;
+    }
+    if (this.#fragments.length === 0) this.#fragmentsBinary = opts.binary ?? !isString;
+    if (opts.fin === false) {
+      // wslay sends whole messages: the pieces are joined and sent when the last one comes.
+      this.#fragments.push(Uint8Array.from(bytes));
+      if (callback !== undefined) this.#fragmentCallbacks.push(callback);
+      return this.#belowHighWaterMark(buffered);
+    }
+    let message = bytes;
+    let done = callback;
+    if (this.#fragments.length > 0) {
+      message = Buffer.concat([...this.#fragments, bytes]);
+      const callbacks = [...this.#fragmentCallbacks, ...(callback === undefined ? [] : [callback])];
+      done = (error) => { for (const cb of callbacks) cb(error); };
+      this.#fragments = [];
+      this.#fragmentCallbacks = [];
+    }
+    loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done);
+    return this.#belowHighWaterMark(buffered);
+  }
+
+  ping(data?: unknown, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#control(Opcode.PING, data, mask, callback);
+  }
+
+  pong(data?: unknown, mask?: boolean | SendCallback, callback?: SendCallback): void {
+    this.#control(Opcode.PONG, data, mask, callback);
+  }
+
+  /**
+   * Starts the closing handshake, after every message sent before it. Without a code the
+   * close frame is empty, and the peer reports 1005.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    const reasonBytes = code === undefined || reason === undefined ? undefined
+      : typeof reason === 'string' ? Buffer.from(reason) : check.bytes(reason, 'reason');
+    if (reasonBytes !== undefined && reasonBytes.length > MAX_REASON_BYTES) {
+      throw new RangeError(`The message must not be greater than ${MAX_REASON_BYTES} bytes`);
+    }
+    this.#readyState = CLOSING;
+    this.#loop?.close(code, reasonBytes === undefined ? undefined : Buffer.from(reasonBytes));
+  }
+
+  /** Ends the connection at once, without a closing handshake. */
+  terminate(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#loop?.destroy();
+  }
+
+  /** Stops reading from the socket; messages wait in the kernel. */
+  pause(): void {
+    if (this.#readyState !== CONNECTING && this.#readyState !== CLOSED) this.#loop?.pause();
+  }
+
+  resume(): void {
+    if (this.#readyState !== CONNECTING && this.#readyState !== CLOSED) this.#loop?.resume();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage<RawData>> {
+    return iterateMessages<RawData>(this);
+  }
+
+  // --- WHATWG events ---------------------------------------------------------------------
+
+  addEventListener<K extends keyof WebSocketEventMap>(type: K,
+    listener: EventListener<WebSocketEventMap[K]>, options?: AddEventListenerOptions): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K,
+    listener: EventListener<WebSocketEventMap[K]>): void {
+    removeEventListener(this, type, listener);
+  }
+
+  get onopen(): ((event: Event) => void) | null { return getAttributeListener(this, 'open'); }
+  set onopen(listener: ((event: Event) => void) | null) { setAttributeListener(this, 'open', listener); }
+  get onmessage(): ((event: MessageEvent) => void) | null { return getAttributeListener(this, 'message'); }
+  set onmessage(listener: ((event: MessageEvent) => void) | null) {
+    setAttributeListener(this, 'message', listener);
+  }
+  get onclose(): ((event: CloseEvent) => void) | null { return getAttributeListener(this, 'close'); }
+  set onclose(listener: ((event: CloseEvent) => void) | null) { setAttributeListener(this, 'close', listener); }
+  get onerror(): ((event: ErrorEvent) => void) | null { return getAttributeListener(this, 'error'); }
+  set onerror(listener: ((event: ErrorEvent) => void) | null) { setAttributeListener(this, 'error', listener); }
+
+  // --- internals -------------------------------------------------------------------------
+
+  #attach(socket: Socket, head: Buffer, protocol: string, role: 'server' | 'client'): void {
+    const loop = new IoLoop(socket, this.#ioEvents(), {
+      role,
+      backend: this.#backend,
+      maxPayload: this.#limits.maxPayload,
+      closeTimeout: this.#limits.closeTimeout,
+    });
+    this.#loop = loop;
+    this.#protocol = protocol;
+    this.#readyState = OPEN;
+    loop.start(head);
+    if (this.#heartbeatOptions !== null) {
+      this.#heartbeat = new Heartbeat(this.#heartbeatOptions, () => this.#heartbeatPing(),
+        () => this.#heartbeatTimeout());
+      this.#heartbeat.start();
+    }
+  }
+
+  #upgraded(res: IncomingMessage, socket: Socket, head: Buffer, protocol: string): void {
+    this.#abortHandshake = null;
+    try {
+      this.#attach(socket, head, protocol, 'client');
+    } catch (error) {
+      socket.destroy();
+      this.#handshakeFailed(error as Error);
+      return;
+    }
+    this.emit('upgrade', res);
+    // The application may have closed the connection from an 'upgrade' listener.
+    if (this.#readyState === OPEN) this.emit('open');
+  }
+
+  #handshakeFailed(error: Error): void {
+    this.#abortHandshake = null;
+    this.#readyState = CLOSING;
+    process.nextTick(() => {
+      this.#emitError(error);
+      this.#readyState = CLOSED;
+      this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY);
+    });
+  }
+
+  #ioEvents(): IoEvents {
+    return {
+      message: (data, isBinary) => this.emit('message', isBinary ? this.#binary(data) : data, isBinary),
+      ping: (data) => this.emit('ping', data),
+      pong: (data) => {
+        this.#heartbeat?.alive();
+        this.emit('pong', data);
+      },
+      closing: () => {
+        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+      },
+      violation: (code) => this.#emitError(connectionError(
+        `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
+        violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR', code)),
+      failure: (error) => this.#emitError(error),
+      writable: () => {
+        if (this.#needDrain && this.bufferedAmount < this.#limits.highWaterMark) {
+          this.#needDrain = false;
+          this.emit('drain');
+        }
+      },
+      closed: (code, reason, wasClean) => {
+        this.#heartbeat?.stop();
+        this.#readyState = CLOSED;
+        this.#wasClean = wasClean;
+        this.#fragments = [];
+        this.#failCallbacks(this.#fragmentCallbacks);
+        this.#fragmentCallbacks = [];
+        this.emit('close', code, reason);
+      },
+    };
+  }
+
+  #binary(data: Buffer): RawData {
+    if (this.#binaryType === 'nodebuffer') return data;
+    if (this.#binaryType === 'fragments') return [data];
+    return data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer;
+  }
+
+  #control(opcode: number, data: unknown, mask: boolean | SendCallback | undefined,
+    callback: SendCallback | undefined): void {
+    if (typeof data === 'function') {
+      callback = data as SendCallback;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask;
+    }
+    if (this.#readyState === CONNECTING) throw this.#notOpenError();
+    const bytes = data === undefined ? EMPTY : toBytes(data).bytes;
+    if (bytes.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
+    }
+    if (this.#readyState !== OPEN || this.#loop === null || !this.#loop.send(opcode, bytes, callback)) {
+      this.#notOpen(callback);
+    }
+  }
+
+  #heartbeatPing(): void {
+    if (this.#readyState === OPEN) this.#loop?.send(Opcode.PING, EMPTY, undefined);
+  }
+
+  #heartbeatTimeout(): void {
+    if (this.#readyState !== OPEN && this.#readyState !== CLOSING) return;
+    this.#emitError(connectionError(
+      `The peer did not answer a ping within ${this.#heartbeatOptions?.timeout} ms`,
+      'WS_ERR_HEARTBEAT_TIMEOUT'));
+    this.terminate();
+  }
+
+  #bufferFull(callback: SendCallback | undefined): void {
+    const error = connectionError(
+      `More than ${this.#limits.maxBufferedAmount} bytes are waiting for the peer to read them; ` +
+      'the connection was terminated', 'WS_ERR_BUFFER_FULL');
+    if (callback !== undefined) process.nextTick(callback, error);
+    this.#emitError(error);
+    this.terminate();
+  }
+
+  #belowHighWaterMark(buffered: number): boolean {
+    if (buffered < this.#limits.highWaterMark) return true;
+    this.#needDrain = true;
+    return false;
+  }
+
+  #notOpenError(): Error {
+    // Still OPEN while messages that came with the peer's close are delivered, but closing.
+    const state = this.#readyState === OPEN ? CLOSING : this.#readyState;
+    return new Error(`WebSocket is not open: readyState ${state} (${stateNames[state]})`);
+  }
+
+  #notOpen(callback: SendCallback | undefined): void {
+    if (callback !== undefined) process.nextTick(callback, this.#notOpenError());
+  }
+
+  #failCallbacks(callbacks: SendCallback[]): void {
+    if (callbacks.length === 0) return;
+    const error = this.#notOpenError();
+    for (const callback of callbacks) process.nextTick(callback, error);
+  }
+
+  /** Errors caused by the peer are reported to whoever listens, and never thrown. */
+  #emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}
+
+/** The server's end of a connection whose handshake the server has accepted. */
+export function acceptedWebSocket(socket: Socket, head: Buffer, protocol: string,
+  options: ConnectionOptions): WebSocket {
+  // The constructor's server-side form is kept out of its public signatures.
+  const construct = WebSocket as unknown as new (accepted: Accepted) => WebSocket;
+  return new construct(new Accepted(socket, head, protocol, options));
+}

@@ -1,0 +1,124 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { EventContext, WebSocket, WebSocketServer } from '../../src/index.js';
+import { backends, closed, frame, parseFrames, portOf, RawPeer, until } from './helpers.js';
+
+/** A noServer WebSocketServer behind an HTTP server that counts each socket's writes. */
+async function countingServer(backend: 'native' | 'fallback') {
+  const wss = new WebSocketServer({ noServer: true, backend });
+  const writes: number[] = [];
+  const server = http.createServer();
+  server.on('upgrade', (req, socket: Socket, head) => {
+    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+    (socket as unknown as { write: typeof write }).write = (...args) => {
+      writes.push(Buffer.byteLength(args[0] as Buffer));
+      return write(...args);
+    };
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    wss,
+    writes,
+    port: portOf(server),
+    close: () => new Promise<void>((resolve) => {
+      for (const ws of wss.clients) ws.terminate();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (backend) => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  test('messages sent in one tick leave in a single socket write', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    const before = srv.writes.length;
+    for (let i = 0; i < 100; i++) ws.send(`message ${i}`);
+    ws.ping('p');
+    await until(() => parseFrames(peer.received).length === 101);
+    expect(srv.writes.length - before).toBe(1);
+    const frames = parseFrames(peer.received);
+    // wslay sends control frames ahead of queued data.
+    expect(frames[0]!.opcode).toBe(0x9);
+    expect(frames.slice(1).map((f) => f.payload.toString()))
+      .toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
+    await srv.close();
+  });
+
+  test('one socket read is handed to wslay with one recv(), whatever the number of frames', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    const received: string[] = [];
+    ws.on('message', (data) => received.push(String(data)));
+    const recv = vi.spyOn(EventContext.prototype, 'recv');
+    const send = vi.spyOn(EventContext.prototype, 'send');
+    peer.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(0x1, `m${i}`))));
+    await until(() => received.length === 50);
+    expect(recv).toHaveBeenCalledTimes(1);
+    expect(send).toHaveBeenCalledTimes(0);
+    expect(received[49]).toBe('m49');
+    await srv.close();
+  });
+
+  test('echoing a batch of messages costs one recv() and one send()', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    const recv = vi.spyOn(EventContext.prototype, 'recv');
+    const send = vi.spyOn(EventContext.prototype, 'send');
+    const before = srv.writes.length;
+    peer.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(0x2, Buffer.from([i])))));
+    await until(() => parseFrames(peer.received).length === 50);
+    expect(recv).toHaveBeenCalledTimes(1);
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(srv.writes.length - before).toBe(1);
+    await srv.close();
+  });
+
+  test('a close requested after a burst of messages goes out after all of them', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    for (let i = 0; i < 20; i++) ws.send(Buffer.alloc(1000, i));
+    ws.close(1000, 'done');
+    peer.write(frame(0x8, Buffer.from([0x03, 0xe8])));
+    expect(await closed(ws)).toEqual({ code: 1000, reason: '' });
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames).toHaveLength(21);
+    expect(frames[20]!.opcode).toBe(0x8);
+    await srv.close();
+  });
+});
+
+test.each(backends)('a client connection also writes each tick in one piece (%s)', async (backend) => {
+  const srv = await countingServer(backend);
+  const server = once(srv.wss, 'connection');
+  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/`, { backend });
+  await once(ws, 'open');
+  const [serverSide] = await server as [WebSocket];
+  const received: string[] = [];
+  serverSide.on('message', (data) => received.push(String(data)));
+  const send = vi.spyOn(EventContext.prototype, 'send');
+  for (let i = 0; i < 30; i++) ws.send(`c${i}`);
+  await until(() => received.length === 30);
+  expect(send).toHaveBeenCalledTimes(1);
+  expect(received[29]).toBe('c29');
+  vi.restoreAllMocks();
+  ws.terminate();
+  await srv.close();
+});

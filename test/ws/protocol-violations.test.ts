@@ -1,0 +1,219 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocket, type WebSocketServer } from '../../src/index.js';
+import {
+  acceptFor, backends, closeCodeOf, closed, closePayload, closeServer, delay, frame, listen,
+  parseFrames, portOf, RawPeer,
+} from './helpers.js';
+
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CONTINUATION = 0x0;
+const CLOSE = 0x8;
+const PING = 0x9;
+
+const invalidUtf8 = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
+
+interface Violation { name: string; bytes: () => Buffer; code: number }
+
+const violations: Violation[] = [
+  { name: 'an unmasked client frame', bytes: () => frame(TEXT, 'hi', { mask: false }), code: 1002 },
+  { name: 'a reserved data opcode', bytes: () => frame(0x3, 'x'), code: 1002 },
+  { name: 'a reserved control opcode', bytes: () => frame(0xb, 'x'), code: 1002 },
+  { name: 'the RSV1 bit without an extension', bytes: () => frame(TEXT, 'x', { rsv: 4 }), code: 1002 },
+  { name: 'the RSV3 bit', bytes: () => frame(BINARY, 'x', { rsv: 1 }), code: 1002 },
+  { name: 'a control frame over 125 bytes', bytes: () => frame(PING, Buffer.alloc(126)), code: 1002 },
+  { name: 'a fragmented control frame', bytes: () => frame(PING, 'x', { fin: false }), code: 1002 },
+  {
+    name: 'a length not in its shortest form',
+    // 5 bytes announced with the 16-bit length, under a zero mask key.
+    bytes: () => Buffer.concat([Buffer.from([0x81, 0xfe, 0x00, 0x05, 0, 0, 0, 0]), Buffer.from('hello')]),
+    code: 1002,
+  },
+  { name: 'a continuation with no message started', bytes: () => frame(CONTINUATION, 'x'), code: 1002 },
+  {
+    name: 'a new message inside a fragmented one',
+    bytes: () => Buffer.concat([frame(TEXT, 'a', { fin: false }), frame(TEXT, 'b')]),
+    code: 1002,
+  },
+  { name: 'a close code that may not be sent', bytes: () => frame(CLOSE, closePayload(1005)), code: 1002 },
+  { name: 'invalid UTF-8 in a text message', bytes: () => frame(TEXT, invalidUtf8), code: 1007 },
+  {
+    name: 'invalid UTF-8 split across the fragments of a text message',
+    bytes: () => Buffer.concat([frame(TEXT, Buffer.from([0xe2, 0x82]), { fin: false }),
+      frame(CONTINUATION, Buffer.from([0x28]))]),
+    code: 1007,
+  },
+  { name: 'invalid UTF-8 in a close reason', bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8)), code: 1007 },
+  { name: 'a message over maxPayload', bytes: () => frame(BINARY, Buffer.alloc(1001)), code: 1009 },
+  {
+    name: 'fragments that add up to more than maxPayload',
+    bytes: () => Buffer.concat([frame(BINARY, Buffer.alloc(600), { fin: false }),
+      frame(CONTINUATION, Buffer.alloc(600))]),
+    code: 1009,
+  },
+];
+
+describe.each(backends)('our server facing a peer that breaks the protocol (%s)', (backend) => {
+  let wss: WebSocketServer;
+
+  beforeAll(async () => {
+    wss = await listen({ backend, maxPayload: 1000 });
+  });
+  afterAll(() => closeServer(wss));
+
+  async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
+    const connection = once(wss, 'connection');
+    const peer = await RawPeer.open(portOf(wss));
+    const [ws] = await connection as [WebSocket];
+    return { peer, ws };
+  }
+
+  test.each(violations)('$name is answered with close $code', async ({ bytes, code }) => {
+    const { peer, ws } = await openRaw();
+    const errors: (Error & { statusCode?: number })[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const serverClosed = closed(ws);
+    peer.write(bytes());
+    await peer.closed;
+    const frames = peer.frames();
+    expect(frames).toHaveLength(1);
+    expect(closeCodeOf(frames[0])).toBe(code);
+    expect((await serverClosed).code).toBe(code);
+    expect(errors.map((e) => e.statusCode)).toEqual([code]);
+  });
+
+  test('without an error listener a violation only closes the connection', async () => {
+    const { peer, ws } = await openRaw();
+    const serverClosed = closed(ws);
+    peer.write(frame(TEXT, invalidUtf8));
+    await peer.closed;
+    expect((await serverClosed).code).toBe(1007);
+  });
+
+  test('a close reason whose invalid bytes arrive at the start of a TCP read is answered with 1007', async () => {
+    // wslay's own check skips the first two bytes of each chunk it reads; this layer's does not.
+    const { peer, ws } = await openRaw();
+    peer.socket.setNoDelay(true);
+    const serverClosed = closed(ws);
+    const bytes = frame(CLOSE, closePayload(1000, Buffer.from([0x6f, 0x6b, 0xff, 0xfe])));
+    const split = 2 + 4 + 2 + 2; // header, mask key, code, "ok"
+    peer.write(bytes.subarray(0, split));
+    await delay(50);
+    peer.write(bytes.subarray(split));
+    await peer.closed;
+    const frames = peer.frames();
+    expect(frames).toHaveLength(1);
+    expect(closeCodeOf(frames[0])).toBe(1007);
+    expect((await serverClosed).code).toBe(1007);
+  });
+
+  test('data after a close frame is ignored', async () => {
+    const { peer, ws } = await openRaw();
+    const messages: unknown[] = [];
+    ws.on('message', (data) => messages.push(data));
+    const serverClosed = closed(ws);
+    peer.write(Buffer.concat([frame(TEXT, 'before'), frame(CLOSE, closePayload(1000)), frame(TEXT, 'after')]));
+    await peer.closed;
+    expect(messages.map(String)).toEqual(['before']);
+    expect((await serverClosed).code).toBe(1000);
+  });
+
+  test('a frame announcing more than the default maxPayload of 100 MiB is refused at its first byte', async () => {
+    const local = await listen({ backend });
+    const connection = once(local, 'connection');
+    const peer = await RawPeer.open(portOf(local));
+    const [ws] = await connection as [WebSocket];
+    const serverClosed = closed(ws);
+    // The header of a 100 MiB + 1 byte binary frame, under a zero mask key, and one byte of
+    // it: wslay looks at a frame once some of its payload has come.
+    const start = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x61]);
+    start.writeBigUInt64BE(BigInt(100 * 1024 * 1024 + 1), 2);
+    peer.write(start);
+    await peer.closed;
+    expect(closeCodeOf(peer.frames()[0])).toBe(1009);
+    expect((await serverClosed).code).toBe(1009);
+    await closeServer(local);
+  });
+
+  test('a peer that never answers our close is disconnected after closeTimeout', async () => {
+    const local = await listen({ backend, closeTimeout: 200 });
+    const connection = once(local, 'connection');
+    const peer = await RawPeer.open(portOf(local));
+    const [ws] = await connection as [WebSocket];
+    const started = Date.now();
+    ws.close(1000);
+    expect((await closed(ws)).code).toBe(1006);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(closeCodeOf(peer.frames()[0])).toBe(1000);
+    await closeServer(local);
+  });
+});
+
+/** A TCP server that completes the opening handshake, then lets the test write raw frames. */
+async function rawServer(): Promise<{ port: number; next: () => Promise<RawPeer>; close: () => Promise<void> }> {
+  const pending: ((socket: net.Socket) => void)[] = [];
+  const server = net.createServer((socket) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (!head.includes('\r\n\r\n')) return;
+      socket.removeListener('data', onData);
+      const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1]!;
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`);
+      pending.shift()?.(socket);
+    };
+    socket.on('data', onData);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: portOf(server),
+    next: () => new Promise((resolve) => pending.push((socket) => resolve(RawPeer.wrap(socket)))),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.each(backends)('our client facing a server that breaks the protocol (%s)', (backend) => {
+  let server: Awaited<ReturnType<typeof rawServer>>;
+
+  beforeAll(async () => {
+    server = await rawServer();
+  });
+  afterAll(() => server.close());
+
+  async function connect(options = {}): Promise<{ peer: RawPeer; ws: WebSocket }> {
+    const accepted = server.next();
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { backend, ...options });
+    await once(ws, 'open');
+    return { peer: await accepted, ws };
+  }
+
+  const serverViolations = [
+    { name: 'a masked server frame', bytes: () => frame(TEXT, 'hi', { mask: true }), code: 1002 },
+    { name: 'invalid UTF-8 in a text message', bytes: () => frame(TEXT, invalidUtf8, { mask: false }), code: 1007 },
+    {
+      name: 'invalid UTF-8 in a close reason',
+      bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8), { mask: false }),
+      code: 1007,
+    },
+    { name: 'a message over maxPayload', bytes: () => frame(BINARY, Buffer.alloc(1001), { mask: false }), code: 1009 },
+  ];
+
+  test.each(serverViolations)('$name is answered with a masked close $code', async ({ bytes, code }) => {
+    const { peer, ws } = await connect({ maxPayload: 1000 });
+    const errors: (Error & { statusCode?: number })[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const clientClosed = closed(ws);
+    peer.write(bytes());
+    expect((await clientClosed).code).toBe(code);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames).toHaveLength(1);
+    expect(closeCodeOf(frames[0])).toBe(code);
+    expect(peer.received[1]! & 0x80).toBe(0x80);
+    expect(errors.map((e) => e.statusCode)).toEqual([code]);
+  });
+});
