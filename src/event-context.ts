@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
 import { WslayError } from './errors.js';
 import { CallbackBit, type EventEngine, type EventHooks } from './backends/engine.js';
@@ -60,7 +60,7 @@ function validateCallbacks(callbacks: unknown): EventCallbacks {
 }
 
 function defaultGenmask(_ctx: EventContext, buf: Uint8Array): number {
-  randomFillSync(buf);
+  fillMaskKey(buf);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
 import { WslayError } from './errors.js';
 import type { FrameEngine, FrameHooks } from './backends/engine.js';
@@ -155,7 +155,7 @@ export class FrameContext {
       recv: (buf, flags) => guard(() => this.#callbacks.recv(buf, flags), buf.length, 'recv'),
       genmask: (buf) => guard(() => {
         if (this.#callbacks.genmask === undefined) {
-          randomFillSync(buf);
+          fillMaskKey(buf);
           return 0;
         }
         const rv = this.#callbacks.genmask(buf);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { BackendImpl, EventEngine, FrameEngine } from './engine.js';
@@ -7,8 +8,24 @@ interface NativeAddon {
   FrameContext: new () => FrameEngine;
 }
 
-/** The package root: this file sits two levels below it, in src/ and in dist/cjs/. */
-const packageRoot = path.resolve(__dirname, '..', '..');
+/**
+ * The package root, where node-gyp-build looks for build/Release and prebuilds/: the
+ * nearest folder above this file whose package.json is this package's. This file runs from
+ * src/backends/ in development and from dist/cjs/backends/ when installed.
+ */
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (manifest.name === 'wslay') return dir;
+    } catch {
+      // No readable package.json here: keep walking up.
+    }
+    if (path.dirname(dir) === dir) return path.resolve(start, '..', '..');
+  }
+}
+
+const packageRoot = findPackageRoot(__dirname);
 
 export type NativeLoad = { ok: true; backend: BackendImpl } | { ok: false; reason: string };
 

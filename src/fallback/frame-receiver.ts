@@ -129,7 +129,7 @@ export class FrameReceiver {
       this.limit -= this.mark;
       this.mark = 0;
     }
-    const r = io.recv(buf.subarray(this.limit), 0);
+    const r = io.recv(this.limit === 0 ? buf : buf.subarray(this.limit), 0);
     if (r <= 0) return false;
     this.limit += r;
     return true;

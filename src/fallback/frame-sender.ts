@@ -30,6 +30,8 @@ export class FrameSender {
    */
   private payloadMasked = false;
   private readonly maskKey = new Uint8Array(4);
+  /** The genmask hook writes here; a failing hook leaves the key in use untouched. */
+  private readonly newMaskKey = new Uint8Array(4);
   private payloadLength = 0;
   private payloadOffset = 0;
   private scratch: Uint8Array | null = null;
@@ -52,7 +54,8 @@ export class FrameSender {
       }
       this.headerMasked = mask !== 0;
       if (this.headerMasked) {
-        if (io.genmask(this.maskKey) !== 0) return ErrorCode.INVALID_CALLBACK;
+        if (io.genmask(this.newMaskKey) !== 0) return ErrorCode.INVALID_CALLBACK;
+        this.maskKey.set(this.newMaskKey);
         this.payloadMasked = true;
       }
       this.writeHeader(fin, rsv, opcode, payloadLength);

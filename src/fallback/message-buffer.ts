@@ -1,4 +1,4 @@
-import { constants } from 'node:buffer';
+import { Buffer, constants } from 'node:buffer';
 import { totalmem } from 'node:os';
 
 /**
@@ -11,7 +11,7 @@ export const MAX_BUFFERED_LENGTH = Math.min(constants.MAX_LENGTH, totalmem());
 /** Up to this many announced but unreceived bytes are reserved ahead of their arrival. */
 const TRUSTED_RESERVE = 16 * 1024 * 1024;
 /** A buffer grown past this is dropped after its message so idle contexts stay small. */
-const RETAINED_CAPACITY = 1024 * 1024;
+const RETAINED_CAPACITY = 64 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -55,7 +55,8 @@ export class MessageBuffer {
   private grow(capacity: number): boolean {
     let next: Uint8Array;
     try {
-      next = new Uint8Array(capacity);
+      // Uninitialised: only bytes already written are ever exposed through view().
+      next = Buffer.allocUnsafeSlow(capacity);
     } catch {
       return false;
     }

@@ -1,4 +1,4 @@
-import { fillMaskKey } from './mask-key.js';
+import { fillMaskKey } from '../random-mask.js';
 
 /** The most reason bytes that fit in a control frame after the 2-byte code (RFC 6455 §5.5). */
 export const MAX_REASON_BYTES = 123;

@@ -2,9 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
-import { EventContext, type Backend, type MsgRecvArg } from '../event-context.js';
+import { EventContext, type Backend } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
-import { fillMaskKey } from './mask-key.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -34,10 +33,6 @@ export interface IoOptions {
 
 const EMPTY = Buffer.alloc(0);
 
-/** The largest frame header: 2 bytes, an 8-byte length, a 4-byte mask key. */
-const MAX_HEADER = 14;
-/** A close frame's largest payload: the code and a 123-byte reason. */
-const MAX_CLOSE_PAYLOAD = 125;
 
 interface Received { opcode: number; data: Buffer }
 
@@ -63,11 +58,7 @@ export class IoLoop {
   readonly #options: IoOptions;
   #ctx: EventContext | null;
 
-  #input: Buffer = EMPTY;
-  #inputOffset = 0;
   #inbox: Received[] = [];
-  #output: Buffer | null = null;
-  #outputLength = 0;
 
   #flushScheduled = false;
   #socketBlocked = false;
@@ -99,18 +90,11 @@ export class IoLoop {
     this.#socket = socket;
     this.#events = events;
     this.#options = options;
-    const callbacks = {
-      recv: (ctx: EventContext, buf: Uint8Array) => this.#give(ctx, buf),
-      send: (ctx: EventContext, data: Uint8Array) => this.#take(ctx, data),
-      onMsgRecv: (_ctx: EventContext, arg: MsgRecvArg) => this.#received(arg),
-      genmask: (_ctx: EventContext, key: Uint8Array) => {
-        fillMaskKey(key);
-        return 0;
-      },
-    };
+    // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
+    // wslay per socket read and per flush, and a client's masks come from the default genmask.
     const contextOptions = { backend: options.backend };
-    this.#ctx = options.role === 'server' ? EventContext.server(callbacks, contextOptions)
-      : EventContext.client(callbacks, contextOptions);
+    this.#ctx = options.role === 'server' ? EventContext.server({}, contextOptions)
+      : EventContext.client({}, contextOptions);
     this.#ctx.configSetMaxRecvMsgLength(options.maxPayload);
   }
 
@@ -182,23 +166,19 @@ export class IoLoop {
   #onData(chunk: Buffer): void {
     const ctx = this.#ctx;
     if (ctx === null || this.#readStopped || this.#destroyed) return;
-    this.#input = chunk;
-    this.#inputOffset = 0;
-    // The recv callback never fails, so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
+    // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
     let frameError = false;
     try {
-      ctx.recv();
+      // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
+      ctx.recvFrom(chunk, this.#received);
     } catch (error) {
       if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
         this.#fail(error);
         return;
       }
       frameError = true;
-    } finally {
-      // Whatever wslay left unread after it stopped reading is past a close: dropped.
-      this.#input = EMPTY;
     }
     const closing = this.#afterRecv(ctx, frameError);
     try {
@@ -209,26 +189,14 @@ export class IoLoop {
     }
   }
 
-  #give(ctx: EventContext, buf: Uint8Array): number {
-    const available = this.#input.length - this.#inputOffset;
-    if (available === 0) {
-      ctx.setError(ErrorCode.WOULDBLOCK);
-      return -1;
-    }
-    const n = Math.min(available, buf.length);
-    buf.set(this.#input.subarray(this.#inputOffset, this.#inputOffset + n));
-    this.#inputOffset += n;
-    return n;
-  }
-
-  #received({ opcode, msg, statusCode }: MsgRecvArg): void {
-    // The view is reused by the next callback: keep a copy.
+  readonly #received = (opcode: number, msg: Buffer, statusCode: number): void => {
+    // recvFrom() hands out buffers the caller owns: no copy needed.
     if (opcode !== Opcode.CONNECTION_CLOSE) {
-      this.#inbox.push({ opcode, data: Buffer.from(msg) });
+      this.#inbox.push({ opcode, data: msg });
       return;
     }
     this.#closeFrameReceived = true;
-    const reason = Buffer.from(msg.subarray(2));
+    const reason = msg.subarray(2);
     // wslay's own check of close reasons skips the first two bytes of every chunk it is given,
     // so its verdict depends on how the frame was split; this one sees the whole reason.
     if (!isUtf8(reason)) {
@@ -237,7 +205,7 @@ export class IoLoop {
     }
     this.#closeCode = statusCode === 0 ? StatusCode.NO_STATUS_RCVD : statusCode;
     this.#closeReason = reason;
-  }
+  };
 
   /** Bookkeeping after wslay read a chunk; true when the connection started closing. */
   #afterRecv(ctx: EventContext, frameError: boolean): boolean {
@@ -303,26 +271,22 @@ export class IoLoop {
     const ctx = this.#ctx;
     if (ctx === null || this.#socketBlocked || this.#destroyed) return;
     if (!ctx.wantWrite() && this.#closeRequest === null) return;
-    this.#output = Buffer.allocUnsafe(ctx.getQueuedMsgLength() +
-      MAX_HEADER * (ctx.getQueuedMsgCount() + 1) + MAX_CLOSE_PAYLOAD);
-    this.#outputLength = 0;
+    let output: Buffer;
     try {
-      ctx.send();
+      output = ctx.sendAll();
       const request = this.#closeRequest;
       this.#closeRequest = null;
       // Still writable after a full flush means no close is queued or sent yet.
       if (request !== null && ctx.getWriteEnabled()) {
         ctx.queueClose(request.code, request.reason);
         this.#ownCloseQueued = true;
-        ctx.send();
+        const close = ctx.sendAll();
+        output = output.length === 0 ? close : Buffer.concat([output, close]);
       }
     } catch (error) {
-      this.#output = null;
       this.#fail(error);
       return;
     }
-    const output = this.#output.subarray(0, this.#outputLength);
-    this.#output = null;
     const callbacks = this.#unflushed;
     this.#unflushed = [];
     if (output.length > 0) {
@@ -337,23 +301,6 @@ export class IoLoop {
     }
     this.#endIfDone(ctx);
     this.#events.writable();
-  }
-
-  #take(ctx: EventContext, data: Uint8Array): number {
-    const output = this.#output;
-    if (output === null) {
-      ctx.setError(ErrorCode.WOULDBLOCK);
-      return -1;
-    }
-    const length = this.#outputLength + data.length;
-    if (length > output.length) {
-      const grown = Buffer.allocUnsafe(Math.max(length, output.length * 2));
-      output.copy(grown, 0, 0, this.#outputLength);
-      this.#output = grown;
-    }
-    this.#output!.set(data, this.#outputLength);
-    this.#outputLength = length;
-    return data.length;
   }
 
   #onDrain(): void {

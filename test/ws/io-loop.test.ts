@@ -54,15 +54,15 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
-  test('one socket read is handed to wslay with one recv(), whatever the number of frames', async () => {
+  test('one socket read is handed to wslay with one recvFrom(), whatever the number of frames', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
     const [ws] = await connection as [WebSocket];
     const received: string[] = [];
     ws.on('message', (data) => received.push(String(data)));
-    const recv = vi.spyOn(EventContext.prototype, 'recv');
-    const send = vi.spyOn(EventContext.prototype, 'send');
+    const recv = vi.spyOn(EventContext.prototype, 'recvFrom');
+    const send = vi.spyOn(EventContext.prototype, 'sendAll');
     peer.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(0x1, `m${i}`))));
     await until(() => received.length === 50);
     expect(recv).toHaveBeenCalledTimes(1);
@@ -71,14 +71,14 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
-  test('echoing a batch of messages costs one recv() and one send()', async () => {
+  test('echoing a batch of messages costs one recvFrom() and one sendAll()', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
     const [ws] = await connection as [WebSocket];
     ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
-    const recv = vi.spyOn(EventContext.prototype, 'recv');
-    const send = vi.spyOn(EventContext.prototype, 'send');
+    const recv = vi.spyOn(EventContext.prototype, 'recvFrom');
+    const send = vi.spyOn(EventContext.prototype, 'sendAll');
     const before = srv.writes.length;
     peer.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(0x2, Buffer.from([i])))));
     await until(() => parseFrames(peer.received).length === 50);
@@ -113,7 +113,7 @@ test.each(backends)('a client connection also writes each tick in one piece (%s)
   const [serverSide] = await server as [WebSocket];
   const received: string[] = [];
   serverSide.on('message', (data) => received.push(String(data)));
-  const send = vi.spyOn(EventContext.prototype, 'send');
+  const send = vi.spyOn(EventContext.prototype, 'sendAll');
   for (let i = 0; i < 30; i++) ws.send(`c${i}`);
   await until(() => received.length === 30);
   expect(send).toHaveBeenCalledTimes(1);
