@@ -3,13 +3,13 @@ export { WslayError } from './errors.js';
 export { EventContext } from './event-context.js';
 export type {
   Backend, ContextOptions, EventCallbacks, FragmentedMsg, FrameRecvChunkArg, FrameRecvStartArg,
-  MsgRecvArg, QueuedMsg,
+  MsgRecvArg, QueuedMsg, RecvFromListener,
 } from './event-context.js';
 export { FrameContext } from './frame-context.js';
 export type { FrameCallbacks, FrameIocb } from './frame-context.js';
 export { defaultBackend as backend, nativeLoadError } from './backends/select.js';
 export {
-  WebSocket, WebSocketServer, createWebSocketStream, CloseEvent, ErrorEvent, MessageEvent,
+  WebSocket, WebSocketServer, createWebSocketStream, Event, CloseEvent, ErrorEvent, MessageEvent,
   defaultLimits,
 } from './ws/index.js';
 export type {

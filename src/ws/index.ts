@@ -8,7 +8,7 @@ export type {
   ServerOptions, VerifyClientCallback, VerifyClientInfo, WebSocketServerEvents,
 } from './websocket-server.js';
 export { createWebSocketStream } from './stream.js';
-export { CloseEvent, ErrorEvent, MessageEvent } from './event-target.js';
+export { Event, CloseEvent, ErrorEvent, MessageEvent } from './event-target.js';
 export type { AddEventListenerOptions, EventListener, WebSocketEventMap } from './event-target.js';
 export type { ReceivedMessage } from './message-iterator.js';
 export { defaultLimits } from './limits.js';
