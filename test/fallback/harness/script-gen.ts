@@ -220,10 +220,14 @@ export function generateScript(seed: number): string {
     lines.push(`maxlen ${dec(g.pick([0, 1, 5, 20, 125, 126, 300, 4096, 70000, 2 ** 32, 2 ** 40, 2 ** 53 - 1]))}`);
   }
   if (g.chance(0.3)) lines.push(`rsv ${g.pick([4, 4, 7, 2, 1])}`);
-  if (g.chance(0.2)) {
-    lines.push(`oncb ${g.pick(['get', 'q 1 -1 41', 'qc 1000 null', 'shut r', 'shut w', 'seterr -401',
-      'q 9 -1 -', 'q 2 4 4142', 'seterr -400', 'send'])}`);
+  if (g.chance(0.25)) {
+    lines.push(`${g.pick(['oncb', 'oncb', 'onstart', 'onchunk'])} ${g.pick(['get', 'q 1 -1 41',
+      'qc 1000 null', 'shut r', 'shut w', 'seterr -401', 'q 9 -1 -', 'q 2 4 4142', 'seterr -400',
+      'send', 'seterr 5'])}`);
   }
+  // A buffering change applies from the next frame in wslay, taking effect where the frame
+  // starts; anywhere else inside a frame it crashes or misbehaves (see docs/parity.md).
+  if (g.chance(0.1)) lines.push(`onstart nobuf ${g.int(0, 1)}`);
   if (!server && g.chance(0.1)) lines.push(`gpol ${g.pick(['F', 'P', 'M', 'aabbccdd'])}`);
   const sources = { next: 1 };
   const key = g.chance(0.5) ? Uint8Array.from([0x37, 0xfa, 0x21, 0x3d]) : g.bytes(4);

@@ -18,7 +18,8 @@ import { ErrorCode } from '../../../src/constants.js';
  *                              N -1 without an error, Z 0; gpol: key hex, F, P (1), M (-5)
  *   src <id> <data>   fpol <id> <tokens>   the data and behaviour of a fragmented source:
  *                              <n>, A, F, N, X (eof with no data)
- *   oncb <line>                run <line> inside every on_msg_recv callback
+ *   oncb|onstart|onchunk <line>   run <line> inside every on_msg_recv,
+ *                              on_frame_recv_start or on_frame_recv_chunk callback
  *   recv  send  get  shut r|w  seterr <code>
  *   q <opcode> <rsv|-1> <data>   qf <opcode> <rsv|-1> <id>   qc <code> <data|null>
  *   fctx   fsend <fin> <rsv> <opcode> <payload_length> <mask> <data>   frecv
@@ -27,13 +28,13 @@ export function runTrace(backend: BackendImpl, script: string): string {
   return new TraceRun(backend).run(script);
 }
 
-export function patternBytes(n: number, seed: number): Uint8Array {
+function patternBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 7 + seed + (i >> 8)) & 0xff;
   return out;
 }
 
-export function parseData(token: string | undefined): Uint8Array {
+function parseData(token: string | undefined): Uint8Array {
   if (token === undefined || token === '-') return new Uint8Array(0);
   if (token.startsWith('R')) {
     const [n, seed] = token.slice(1).split(':');
@@ -43,7 +44,7 @@ export function parseData(token: string | undefined): Uint8Array {
 }
 
 /** Short data as hex, long data as its length and FNV-1a hash, as the C driver prints it. */
-export function showData(d: Uint8Array): string {
+function showData(d: Uint8Array): string {
   if (d.length === 0) return '-';
   if (d.length <= 64) return Buffer.from(d.buffer, d.byteOffset, d.length).toString('hex');
   let h = 2166136261;
@@ -52,7 +53,7 @@ export function showData(d: Uint8Array): string {
 }
 
 /** RFC 6455 §5.7's example masking key, which `frame` lines use. */
-export const EXAMPLE_MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
+const EXAMPLE_MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 
 /** A frame with its length in the shortest form, masked with `EXAMPLE_MASK_KEY` if asked. */
 export function encodeFrame(fin: number, rsv: number, opcode: number, masked: boolean,
@@ -81,6 +82,8 @@ class TraceRun {
   private readonly gpol: string[] = [];
   private readonly sources = new Map<number, { data: Uint8Array; pos: number; pol: string[] }>();
   private readonly cbActions: string[] = [];
+  private readonly startActions: string[] = [];
+  private readonly chunkActions: string[] = [];
   private ev: EventEngine | null = null;
   private fr: FrameEngine | null = null;
   private readonly hooks: EventHooks;
@@ -93,15 +96,18 @@ class TraceRun {
       send: (data, flags) => this.doSend(data, flags, true),
       genmask: (buf) => this.doGenmask(buf),
       read: (source, buf) => this.doRead(source, buf),
-      onFrameRecvStart: (fin, rsv, opcode, len) => this.emit(`start ${fin} ${rsv} ${opcode} ${showInt(len)}`),
-      onFrameRecvChunk: (data) => this.emit(`chunk ${showData(data)}`),
+      onFrameRecvStart: (fin, rsv, opcode, len) => {
+        this.emit(`start ${fin} ${rsv} ${opcode} ${showInt(len)}`);
+        this.actions(this.startActions);
+      },
+      onFrameRecvChunk: (data) => {
+        this.emit(`chunk ${showData(data)}`);
+        this.actions(this.chunkActions);
+      },
       onFrameRecvEnd: () => this.emit('end'),
       onMsgRecv: (rsv, opcode, msg, status) => {
         this.emit(`msg ${rsv} ${opcode} ${showData(msg)} ${status}`);
-        for (const action of this.cbActions) {
-          this.line += '  cb: ';
-          this.command(action);
-        }
+        this.actions(this.cbActions);
       },
     };
     this.frameHooks = {
@@ -116,6 +122,13 @@ class TraceRun {
     this.ev?.free();
     this.fr?.free();
     return this.out.join('');
+  }
+
+  private actions(lines: string[]): void {
+    for (const action of lines) {
+      this.line += '  cb: ';
+      this.command(action);
+    }
   }
 
   private emit(text: string): void {
@@ -158,6 +171,8 @@ class TraceRun {
       case 'src': this.sources.set(num(1), { data: parseData(t[2]), pos: 0, pol: [] }); break;
       case 'fpol': this.sources.get(num(1))!.pol.push(...t.slice(2)); break;
       case 'oncb': this.cbActions.push(line.trim().slice(5)); break;
+      case 'onstart': this.startActions.push(line.trim().slice(8)); break;
+      case 'onchunk': this.chunkActions.push(line.trim().slice(8)); break;
       case 'recv': this.emit(`recv= ${this.engine.recv(this.hooks)}`); break;
       case 'send': this.emit(`send= ${this.engine.send(this.hooks)}`); break;
       case 'q': this.emit(`q= ${this.engine.queueMsg(num(1), parseData(t[3]), num(2))}`); break;

@@ -20,7 +20,14 @@ static char *gpol[MAXTOK]; static int gpn, gpi;
 static uint8_t *srcd[MAXSRC]; static size_t srcl[MAXSRC], srcp[MAXSRC];
 static char *fpol[MAXSRC][256]; static int fpn[MAXSRC], fpi[MAXSRC];
 static wslay_event_context_ptr ev; static wslay_frame_context_ptr fr;
-static char cbact[64][512]; static int ncbact; /* actions run inside on_msg_recv */
+/* actions run inside on_msg_recv, on_frame_recv_start and on_frame_recv_chunk */
+static char cbact[64][512]; static int ncbact;
+static char startact[64][512]; static int nstartact;
+static char chunkact[64][512]; static int nchunkact;
+static void run(char *line);
+static void actions(char acts[][512], int n) {
+  for (int i = 0; i < n; i++) { char tmp[512]; strcpy(tmp, acts[i]); printf("  cb: "); run(tmp); }
+}
 
 static void phex(const uint8_t *d, size_t n) {
   if (n <= 64) { for (size_t i = 0; i < n; i++) printf("%02x", d[i]); if (!n) printf("-"); }
@@ -78,14 +85,14 @@ static ssize_t e_recv(wslay_event_context_ptr c, uint8_t *b, size_t l, int f, vo
 static ssize_t e_send(wslay_event_context_ptr c, const uint8_t *d, size_t l, int f, void *u) { return do_send(d, l, f, 1); }
 static int e_genmask(wslay_event_context_ptr c, uint8_t *b, size_t l, void *u) { return do_genmask(b, l); }
 static void e_start(wslay_event_context_ptr c, const struct wslay_event_on_frame_recv_start_arg *a, void *u) {
-  printf("start %d %d %d %.0f\n", a->fin, a->rsv, a->opcode, (double)a->payload_length); }
+  printf("start %d %d %d %.0f\n", a->fin, a->rsv, a->opcode, (double)a->payload_length);
+  actions(startact, nstartact); }
 static void e_chunk(wslay_event_context_ptr c, const struct wslay_event_on_frame_recv_chunk_arg *a, void *u) {
-  printf("chunk "); phex(a->data, a->data_length); printf("\n"); }
+  printf("chunk "); phex(a->data, a->data_length); printf("\n"); actions(chunkact, nchunkact); }
 static void e_end(wslay_event_context_ptr c, void *u) { printf("end\n"); }
-static void run(char *line);
 static void e_msg(wslay_event_context_ptr c, const struct wslay_event_on_msg_recv_arg *a, void *u) {
   printf("msg %d %d ", a->rsv, a->opcode); phex(a->msg, a->msg_length); printf(" %d\n", a->status_code);
-  for (int i = 0; i < ncbact; i++) { char tmp[512]; strcpy(tmp, cbact[i]); printf("  cb: "); run(tmp); }
+  actions(cbact, ncbact);
 }
 static ssize_t e_read(wslay_event_context_ptr c, uint8_t *buf, size_t len, const union wslay_event_msg_source *s, int *eof, void *u) {
   int id = s->fd;
@@ -161,6 +168,8 @@ static void run(char *line) {
   else if (!strcmp(cmd, "src")) { int id = atoi(strtok(NULL, " \n")); srcl[id] = parsedata(strtok(NULL, " \n"), &srcd[id]); srcp[id] = 0; }
   else if (!strcmp(cmd, "fpol")) { int id = atoi(strtok(NULL, " \n")); toks(fpol[id], &fpn[id], strtok(NULL, "")); }
   else if (!strcmp(cmd, "oncb")) { char *r = strtok(NULL, "\n"); strcpy(cbact[ncbact++], r); }
+  else if (!strcmp(cmd, "onstart")) { char *r = strtok(NULL, "\n"); strcpy(startact[nstartact++], r); }
+  else if (!strcmp(cmd, "onchunk")) { char *r = strtok(NULL, "\n"); strcpy(chunkact[nchunkact++], r); }
   else if (!strcmp(cmd, "recv")) printf("recv= %d\n", wslay_event_recv(ev));
   else if (!strcmp(cmd, "send")) printf("send= %d\n", wslay_event_send(ev));
   else if (!strcmp(cmd, "q")) {
