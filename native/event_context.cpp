@@ -100,11 +100,12 @@ ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
   int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
-  if (n < -1 || n > static_cast<int64_t>(len)) {
+  const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
+  if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
   }
-  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
   return static_cast<ssize_t>(n);
 }
 
@@ -130,8 +131,9 @@ int EventContextWrap::OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t le
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
   int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
-  if (rv != 0) return -1;
-  std::memcpy(buf, view.Data(), len);
+  const uint8_t* filled = ScratchBuffer::Filled(view, len);
+  if (rv != 0 || filled == nullptr) return -1;
+  std::memcpy(buf, filled, len);
   return 0;
 }
 
@@ -147,12 +149,13 @@ ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size
       scope.Call(kRead, {Napi::Number::New(env, id), view}));
   // The hook encodes eof in the sign: n, or -(n + 2) for the last n bytes.
   int64_t n = r >= 0 ? r : -(r + 2);
-  if (r == -1 || r == INT64_MIN || n > static_cast<int64_t>(len)) {
+  const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
+  if (r == -1 || r == INT64_MIN || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
   }
   if (r <= -2) *eof = 1;
-  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
   return static_cast<ssize_t>(n);
 }
 

@@ -59,8 +59,9 @@ ssize_t FrameContextWrap::OnRecv(uint8_t* buf, size_t len, int flags, void* ud) 
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
   int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
-  if (n < -1 || n > static_cast<int64_t>(len)) return -1;
-  if (n > 0) std::memcpy(buf, view.Data(), static_cast<size_t>(n));
+  const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
+  if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) return -1;
+  if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
   return static_cast<ssize_t>(n);
 }
 
@@ -70,8 +71,10 @@ int FrameContextWrap::OnGenmask(uint8_t* buf, size_t len, void* ud) {
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
-  if (CallScope::ToInt(scope.Call(kGenmask, {view})) != 0) return -1;
-  std::memcpy(buf, view.Data(), len);
+  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
+  const uint8_t* filled = ScratchBuffer::Filled(view, len);
+  if (rv != 0 || filled == nullptr) return -1;
+  std::memcpy(buf, filled, len);
   return 0;
 }
 

@@ -18,13 +18,20 @@ class ScratchBuffer {
     if (len > kMaxReused) {
       return Napi::Uint8Array::New(env, len);
     }
-    if (ref_.IsEmpty() || len > capacity_) {
+    // A callback may have transferred (detached) the buffer it was shown: start a new one.
+    if (ref_.IsEmpty() || len > capacity_ || ref_.Value().IsDetached()) {
       size_t capacity = std::min(kMaxReused, std::max<size_t>({len, capacity_ * 2, 256}));
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, capacity);
       ref_ = Napi::Persistent(buffer);
       capacity_ = capacity;
     }
     return Napi::Uint8Array::New(env, len, ref_.Value(), 0);
+  }
+
+  // The bytes a callback left in `view`, or null when it detached the view's buffer.
+  static const uint8_t* Filled(Napi::Uint8Array view, size_t len) {
+    if (view.ArrayBuffer().IsDetached() || view.ByteLength() < len) return nullptr;
+    return view.Data();
   }
 
   Napi::Uint8Array CopyIn(Napi::Env env, const uint8_t* data, size_t len) {

@@ -197,4 +197,20 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     expect(() => s.ctx.recv()).toThrow(/recv callback was removed/);
     expect(() => s.ctx.recv()).toThrow(/needs a recv callback/);
   });
+
+  test('a recv callback that transfers away its buffer fails the call without crashing', () => {
+    const c = createPeer({
+      backend, role: 'client',
+      callbacks: {
+        recv: (_ctx, buf) => {
+          buf.set([0x81, 0x01, 0x41]);
+          structuredClone(buf.buffer, { transfer: [buf.buffer] });
+          return 3;
+        },
+      },
+    });
+    expect(() => c.ctx.recv()).toThrow();
+    expect(c.ctx.getReadEnabled()).toBe(false);
+    expect(c.messages()).toEqual([]);
+  });
 });
