@@ -41,6 +41,14 @@ class CallScope {
     return result;
   }
 
+  // True when `value` could not be made (allocation failed): its exception is kept for
+  // Finish() and the caller reports a failure to wslay instead of touching `value`.
+  bool Failed(const Napi::Value& value) {
+    if (!value.IsEmpty() && !env_.IsExceptionPending()) return false;
+    if (env_.IsExceptionPending()) Stash();
+    return true;
+  }
+
   // A hook's integer result; INT64_MIN when it failed or returned a non-number.
   static int64_t ToInt(Napi::Value value) {
     if (value.IsEmpty() || !value.IsNumber()) return INT64_MIN;

@@ -99,6 +99,10 @@ ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
+  if (scope.Failed(view)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
   int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
   const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
   if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) {
@@ -116,6 +120,10 @@ ssize_t EventContextWrap::OnSend(wslay_event_context_ptr ctx, const uint8_t* dat
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
+  if (scope.Failed(view)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
   int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
@@ -130,6 +138,7 @@ int EventContextWrap::OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t le
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
+  if (scope.Failed(view)) return -1;
   int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
   const uint8_t* filled = ScratchBuffer::Filled(view, len);
   if (rv != 0 || filled == nullptr) return -1;
@@ -144,6 +153,10 @@ ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kReadBuf].View(env, len);
+  if (scope.Failed(view)) {
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+  }
   double id = static_cast<double>(reinterpret_cast<uintptr_t>(source->data));
   int64_t r = CallScope::ToInt(
       scope.Call(kRead, {Napi::Number::New(env, id), view}));
@@ -176,6 +189,7 @@ void EventContextWrap::OnFrameRecvChunk(wslay_event_context_ptr,
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kChunkBuf].CopyIn(env, arg->data, arg->data_length);
+  if (scope.Failed(view)) return;
   scope.Call(kFrameChunk, {view});
 }
 
@@ -192,6 +206,7 @@ void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_m
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kMsgBuf].CopyIn(env, arg->msg, arg->msg_length);
+  if (scope.Failed(view)) return;
   scope.Call(kMsgRecv, {Napi::Number::New(env, arg->rsv), Napi::Number::New(env, arg->opcode), view,
               Napi::Number::New(env, arg->status_code)});
 }
@@ -446,6 +461,7 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
     result.Set(3u, env.Null());
   } else {
     Napi::Uint32Array meta = Napi::Uint32Array::New(env, batch_meta_.size());
+    if (env.IsExceptionPending()) return env.Undefined();
     std::memcpy(meta.Data(), batch_meta_.data(), batch_meta_.size() * sizeof(uint32_t));
     result.Set(2u, meta);
     result.Set(3u, Napi::Buffer<uint8_t>::Copy(env, batch_payload_.data(), batch_payload_.size()));

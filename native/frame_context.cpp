@@ -47,6 +47,7 @@ ssize_t FrameContextWrap::OnSend(const uint8_t* data, size_t len, int flags, voi
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
+  if (scope.Failed(view)) return -1;
   int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
   if (n < -1 || n > static_cast<int64_t>(len)) return -1;
   return static_cast<ssize_t>(n);
@@ -58,6 +59,7 @@ ssize_t FrameContextWrap::OnRecv(uint8_t* buf, size_t len, int flags, void* ud) 
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
+  if (scope.Failed(view)) return -1;
   int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
   const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
   if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) return -1;
@@ -71,6 +73,7 @@ int FrameContextWrap::OnGenmask(uint8_t* buf, size_t len, void* ud) {
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
+  if (scope.Failed(view)) return -1;
   int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
   const uint8_t* filled = ScratchBuffer::Filled(view, len);
   if (rv != 0 || filled == nullptr) return -1;
@@ -128,6 +131,7 @@ Napi::Value FrameContextWrap::Recv(const Napi::CallbackInfo& info) {
     frame.Set("payloadLength", Napi::Number::New(env, static_cast<double>(iocb.payload_length)));
     frame.Set("mask", Napi::Number::New(env, iocb.mask));
     Napi::Uint8Array data = Napi::Uint8Array::New(env, iocb.data_length);
+    if (env.IsExceptionPending()) return env.Undefined();
     if (iocb.data_length > 0) std::memcpy(data.Data(), iocb.data, iocb.data_length);
     frame.Set("data", data);
     result = frame;

@@ -16,12 +16,13 @@ class ScratchBuffer {
 
   Napi::Uint8Array View(Napi::Env env, size_t len) {
     if (len > kMaxReused) {
-      return Napi::Uint8Array::New(env, len);
+      return Napi::Uint8Array::New(env, len);  // empty if the allocation failed
     }
     // A callback may have transferred (detached) the buffer it was shown: start a new one.
     if (ref_.IsEmpty() || len > capacity_ || ref_.Value().IsDetached()) {
       size_t capacity = std::min(kMaxReused, std::max<size_t>({len, capacity_ * 2, 256}));
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, capacity);
+      if (env.IsExceptionPending()) return Napi::Uint8Array();
       ref_ = Napi::Persistent(buffer);
       capacity_ = capacity;
     }
@@ -36,7 +37,7 @@ class ScratchBuffer {
 
   Napi::Uint8Array CopyIn(Napi::Env env, const uint8_t* data, size_t len) {
     Napi::Uint8Array view = View(env, len);
-    if (len > 0) std::memcpy(view.Data(), data, len);
+    if (!view.IsEmpty() && !env.IsExceptionPending() && len > 0) std::memcpy(view.Data(), data, len);
     return view;
   }
 
