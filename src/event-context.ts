@@ -48,6 +48,31 @@ const callbackNames = ['recv', 'send', 'genmask', 'onFrameRecvStart', 'onFrameRe
   'onFrameRecvEnd', 'onMsgRecv'] as const;
 
 const constructing = Symbol('EventContext.constructing');
+
+/** Bytes gathered from callbacks into one buffer, copied once. */
+class GrowingBuffer {
+  #buf: Buffer;
+  length = 0;
+
+  constructor(expected = 0) {
+    this.#buf = Buffer.allocUnsafe(expected);
+  }
+
+  append(bytes: Uint8Array): void {
+    const needed = this.length + bytes.length;
+    if (needed > this.#buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buf.length * 2, 256));
+      this.#buf.copy(grown, 0, 0, this.length);
+      this.#buf = grown;
+    }
+    this.#buf.set(bytes, this.length);
+    this.length = needed;
+  }
+
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.length);
+  }
+}
 const EMPTY = Buffer.alloc(0);
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
@@ -358,8 +383,7 @@ export class EventContext {
   #recvFromHooks(engine: EventEngine, data: Uint8Array): [number, number, Uint32Array | null, Uint8Array | null] {
     let consumed = 0;
     const meta: number[] = [];
-    const parts: Buffer[] = [];
-    let length = 0;
+    const out = new GrowingBuffer();
     const hooks: EventHooks = {
       ...this.#hooks,
       recv: (buf) => {
@@ -373,9 +397,8 @@ export class EventContext {
         return n;
       },
       onMsgRecv: (rsv, opcode, msg, statusCode) => {
-        meta.push(opcode | (rsv << 8) | (statusCode << 16), length, msg.length);
-        parts.push(Buffer.from(msg));
-        length += msg.length;
+        meta.push(opcode | (rsv << 8) | (statusCode << 16), out.length, msg.length);
+        out.append(msg);
       },
     };
     engine.setCallbacks(CallbackBit.RECV | CallbackBit.MSG_RECV);
@@ -386,16 +409,16 @@ export class EventContext {
       engine.setCallbacks(this.#callbackMask());
     }
     if (meta.length === 0) return [rc, consumed, null, null];
-    return [rc, consumed, Uint32Array.from(meta), Buffer.concat(parts, length)];
+    return [rc, consumed, Uint32Array.from(meta), out.bytes()];
   }
 
   /** sendAll() for a backend without a batch path: the same, through the hooks. */
   #sendAllHooks(engine: EventEngine): [number, Uint8Array | null] {
-    const parts: Buffer[] = [];
+    const out = new GrowingBuffer(engine.getQueuedMsgLength() + 14 * (engine.getQueuedMsgCount() + 1));
     const hooks: EventHooks = {
       ...this.#hooks,
       send: (data) => {
-        parts.push(Buffer.from(data));
+        out.append(data);
         return data.length;
       },
     };
@@ -406,7 +429,7 @@ export class EventContext {
     } finally {
       this.#engine?.setCallbacks(this.#callbackMask());
     }
-    return [rc, parts.length === 0 ? null : Buffer.concat(parts)];
+    return [rc, out.length === 0 ? null : out.bytes()];
   }
 
   #run(kind: 'recv' | 'send'): void {
