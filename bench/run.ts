@@ -1,0 +1,154 @@
+/**
+ * Runs the benchmarks and writes the results.
+ *
+ *   node --import tsx bench/run.ts            quick mode: a smoke test, well under 2 minutes
+ *   node --import tsx bench/run.ts --full     the full run behind docs/benchmarks.md
+ *
+ * Options: --only=micro,e2e,memory   --rounds=N   --seed=N   --no-render   --out=FILE
+ *          --tsx (run the TypeScript sources through tsx instead of tsc's output; see lib/build.ts)
+ *
+ * Results go to bench/results/<mode>-<time>.json and bench/results/latest-<mode>.json; the
+ * full mode also renders docs/benchmarks.md and docs/benchmarks/*.svg (quick mode does with
+ * --render). Timings are reported, never asserted: the exit code is non-zero only when a
+ * benchmark fails to run (a server that does not echo, a parser that miscounts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runE2e, type E2eConfig } from './e2e/suite.js';
+import { checkNative } from './lib/backends.js';
+import { build } from './lib/build.js';
+import { REPO_ROOT } from './lib/child.js';
+import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
+import { evaluateTargets, sizeLabel, type Results, type TargetStatus } from './lib/targets.js';
+import { runMemory, type MemoryConfig } from './memory/suite.js';
+import { runMicro, type MicroConfig } from './micro/suite.js';
+import { render } from './render.js';
+
+export type Mode = 'quick' | 'full';
+
+export interface RunResults extends Results {
+  mode: Mode;
+  machine: MachineInfo;
+  /** Why the native contenders were left out, or null when they ran. */
+  nativeSkipped: string | null;
+  load: Record<string, number>;
+  durationS: number;
+  targets: TargetStatus[];
+}
+
+const SIZES = [16, 125, 1024, 16 * 1024, 64 * 1024, 1 << 20];
+const E2E_SIZES = [32, 1024, 64 * 1024];
+
+function configs(mode: Mode, seed: number) {
+  const quick = mode === 'quick';
+  const micro: MicroConfig = quick
+    ? { sizes: SIZES, kinds: ['text', 'binary'], rounds: 2, sampleMs: 30, warmupMs: 30, seed }
+    : { sizes: SIZES, kinds: ['text', 'binary'], rounds: 7, sampleMs: 250, warmupMs: 400, seed };
+  const e2e: E2eConfig = quick
+    ? { sizes: E2E_SIZES, scenarios: ['roundtrip', 'pipelined', 'connections'], rounds: 1, warmupMs: 120, durationMs: 250, seed }
+    : { sizes: E2E_SIZES, scenarios: ['roundtrip', 'pipelined', 'connections'], rounds: 7, warmupMs: 300, durationMs: 1000, seed };
+  const memory: MemoryConfig = quick ? { connections: 2000, rounds: 1, seed } : { connections: 10_000, rounds: 2, seed };
+  return { micro, e2e, memory };
+}
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`);
+
+function printSummary(r: RunResults): void {
+  const lines: string[] = [];
+  if (r.micro) {
+    for (const c of r.micro.cases) {
+      const rate = (k: string) => {
+        const s = c.contenders[k as keyof typeof c.contenders];
+        return s ? `${k} ${(s.msgsPerSec / 1e3).toFixed(0)}k/s` : '';
+      };
+      lines.push(`${c.bench.padEnd(5)} ${c.kind.padEnd(6)} ${sizeLabel(c.size).padStart(7)}  ` +
+        ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws', 'ws-nobu'].map(rate).filter(Boolean).join('  ') +
+        `   native-batch/ws ${pct(c.ratios['native-batch/ws'])}  fallback-batch/ws ${pct(c.ratios['fallback-batch/ws'])}`);
+    }
+  }
+  if (r.e2e) {
+    for (const c of r.e2e.cells) {
+      const s = Object.entries(c.servers).map(([k, v]) => `${k} ${(v!.msgsPerSec / 1e3).toFixed(1)}k/s`).join('  ');
+      lines.push(`e2e ${c.scenario.padEnd(11)} ${sizeLabel(c.size).padStart(6)}  ${s}   native/ws ` +
+        `${pct(c.ratios['wslay-native/ws'])}  native/raw ${pct(c.ratios['wslay-native/raw'])}`);
+    }
+  }
+  if (r.memory) {
+    lines.push('memory per idle connection: ' + Object.entries(r.memory.servers)
+      .map(([k, v]) => `${k} ${(v!.rssPerConn / 1024).toFixed(1)} KiB`).join('  '));
+  }
+  lines.push('', 'targets (reported, not asserted):');
+  for (const t of r.targets) {
+    const m = t.measured === null ? 'n/a' : pct(t.measured);
+    lines.push(`  ${t.met === null ? '?' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: worst ${m}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const mode: Mode = process.argv.includes('--full') ? 'full' : 'quick';
+  const only = (option('only') ?? 'micro,e2e,memory').split(',');
+  const seed = Number(option('seed') ?? 20240601);
+  const { micro, e2e, memory } = configs(mode, seed);
+  const rounds = option('rounds');
+  if (rounds !== undefined) {
+    micro.rounds = Number(rounds);
+    e2e.rounds = Number(rounds);
+    memory.rounds = Number(rounds);
+  }
+  const started = Date.now();
+  if (!process.argv.includes('--tsx')) {
+    log('compiling src/ and bench/ with tsc into bench/results/.build');
+    build();
+  }
+  // The tree as it was compiled: other work may change it while the run goes on.
+  const machine = machineInfo();
+  const nativeError = checkNative();
+  if (nativeError !== null) log(`the native addon does not load (${nativeError}): native contenders are left out`);
+  const load: Record<string, number> = { start: loadAverage() };
+  const results: Results = {};
+  log(`${mode} mode: ${only.join(', ')} (load average ${load.start})`);
+  if (only.includes('micro')) {
+    results.micro = await runMicro(micro, log);
+    load.afterMicro = loadAverage();
+  }
+  if (only.includes('e2e')) {
+    results.e2e = await runE2e(e2e, log);
+    load.afterE2e = loadAverage();
+  }
+  if (only.includes('memory')) {
+    results.memory = await runMemory(memory, log);
+    load.afterMemory = loadAverage();
+  }
+  const run: RunResults = {
+    mode, machine, nativeSkipped: nativeError, load, durationS: Math.round((Date.now() - started) / 1000),
+    ...results, targets: evaluateTargets(results),
+  };
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  const file = option('out') ?? path.join(dir, `${mode}-${stamp}.json`);
+  const json = JSON.stringify(run, null, 1);
+  fs.writeFileSync(file, json);
+  fs.writeFileSync(path.join(dir, `latest-${mode}.json`), json);
+  log(`results: ${path.relative(REPO_ROOT, file)} (${run.durationS} s)`);
+  if ((mode === 'full' || process.argv.includes('--render')) && !process.argv.includes('--no-render')) {
+    const written = render(run, path.relative(REPO_ROOT, file));
+    log(`rendered ${written.map((f) => path.relative(REPO_ROOT, f)).join(', ')}`);
+  }
+  printSummary(run);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
