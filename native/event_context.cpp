@@ -413,36 +413,55 @@ ssize_t EventContextWrap::OnFeedRecv(wslay_event_context_ptr ctx, uint8_t* buf, 
   return static_cast<ssize_t>(n);
 }
 
+// Appends to the caller's buffer while it has room, then spills everything into vectors.
+void EventContextWrap::Sink::Append(const uint8_t* data, size_t len) {
+  if (!spilled && used + len <= capacity) {
+    if (len > 0) std::memcpy(base + used, data, len);
+    used += len;
+    return;
+  }
+  if (!spilled) {
+    spilled = true;
+    spill.assign(base, base + used);
+  }
+  spill.insert(spill.end(), data, data + len);
+  used += len;
+}
+
 void EventContextWrap::OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
                                     void* ud) {
   EventContextWrap* self = From(ud);
-  self->batch_meta_.push_back(static_cast<uint32_t>(arg->opcode) |
-                              (static_cast<uint32_t>(arg->rsv) << 8) |
-                              (static_cast<uint32_t>(arg->status_code) << 16));
-  self->batch_meta_.push_back(static_cast<uint32_t>(self->batch_payload_.size()));
-  self->batch_meta_.push_back(static_cast<uint32_t>(arg->msg_length));
-  self->batch_payload_.insert(self->batch_payload_.end(), arg->msg, arg->msg + arg->msg_length);
+  uint32_t words[3] = {static_cast<uint32_t>(arg->opcode) | (static_cast<uint32_t>(arg->rsv) << 8) |
+                           (static_cast<uint32_t>(arg->status_code) << 16),
+                       static_cast<uint32_t>(self->payload_.used), static_cast<uint32_t>(arg->msg_length)};
+  self->meta_.Append(reinterpret_cast<const uint8_t*>(words), sizeof words);
+  self->payload_.Append(arg->msg, arg->msg_length);
 }
 
 ssize_t EventContextWrap::OnCollectSend(wslay_event_context_ptr, const uint8_t* data, size_t len,
                                         int, void* ud) {
-  EventContextWrap* self = From(ud);
-  self->out_.insert(self->out_.end(), data, data + len);
+  From(ud)->sent_.Append(data, len);
   return static_cast<ssize_t>(len);
 }
 
-// recvFrom(data) -> [rc, consumed, meta: Uint32Array | null, payload: Buffer | null]
+// recvFrom(data, out: Uint8Array, meta: Uint32Array) -> null | [meta, payload]
 // One call into C per socket read: wslay reads `data`, and the messages it completes are
-// returned together, in one buffer the caller owns, instead of one callback each.
+// written into the caller's `out` (payload) and `meta` (after a 4-word header of rc,
+// consumed, message count and payload length: opcode | rsv << 8 | status << 16, offset,
+// length per message), so nothing is allocated here. Only what does not fit comes back in
+// new arrays, header included.
 Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Alive(env)) return env.Undefined();
   Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
+  Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
+  constexpr size_t kHeader = 4 * sizeof(uint32_t);
   feed_ = data.Data();
   feed_len_ = data.ByteLength();
   feed_pos_ = 0;
-  batch_meta_.clear();
-  batch_payload_.clear();
+  payload_.Reset(out.Data(), out.ByteLength());
+  meta_.Reset(reinterpret_cast<uint8_t*>(meta.Data()) + kHeader, meta.ByteLength() - kHeader);
   wslay_event_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
   callbacks.recv_callback = OnFeedRecv;
@@ -453,32 +472,42 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   wslay_event_config_set_callbacks(ctx_, &callbacks);
   feed_ = nullptr;
 
-  Napi::Array result = Napi::Array::New(env, 4);
-  result.Set(0u, Napi::Number::New(env, rv));
-  result.Set(1u, Napi::Number::New(env, static_cast<double>(feed_pos_)));
-  if (batch_meta_.empty()) {
-    result.Set(2u, env.Null());
-    result.Set(3u, env.Null());
-  } else {
-    Napi::Uint32Array meta = Napi::Uint32Array::New(env, batch_meta_.size());
+  uint32_t header[4] = {static_cast<uint32_t>(rv), static_cast<uint32_t>(feed_pos_),
+                        static_cast<uint32_t>(meta_.used / 12), static_cast<uint32_t>(payload_.used)};
+  Napi::Value result = env.Null();
+  if (meta_.spilled || payload_.spilled) {
+    size_t words = 4 + meta_.used / sizeof(uint32_t);
+    Napi::Uint32Array all = Napi::Uint32Array::New(env, words);
     if (env.IsExceptionPending()) return env.Undefined();
-    std::memcpy(meta.Data(), batch_meta_.data(), batch_meta_.size() * sizeof(uint32_t));
-    result.Set(2u, meta);
-    result.Set(3u, Napi::Buffer<uint8_t>::Copy(env, batch_payload_.data(), batch_payload_.size()));
+    std::memcpy(all.Data(), header, kHeader);
+    std::memcpy(all.Data() + 4, meta_.spilled ? meta_.spill.data() : meta_.base, meta_.used);
+    Napi::Value payload = payload_.spilled
+        ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
+        : out.As<Napi::Value>();
+    if (env.IsExceptionPending()) return env.Undefined();
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, all);
+    pair.Set(1u, payload);
+    result = pair;
+  } else {
+    std::memcpy(meta.Data(), header, kHeader);
   }
-  // Keep the buffers from growing without bound after one huge message.
-  if (batch_payload_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(batch_payload_);
+  payload_.Release();
+  meta_.Release();
   return result;
 }
 
-// sendAll(hooks) -> [rc, bytes: Buffer | null]
-// send() with a send callback that takes everything, gathered into one buffer for one
-// socket write. genmask and fragmented reads still go through the hooks when set.
+// sendAll(hooks, out: Uint8Array, meta: Uint32Array) -> null | Buffer
+// send() with a send callback that takes everything, written into the caller's `out` for one
+// socket write; meta gets rc and the byte count. Bytes that do not fit come back in a new
+// Buffer holding everything. genmask and fragmented reads still go through the hooks when set.
 Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Alive(env)) return env.Undefined();
+  Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
+  Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
   CallScope scope(env, info[0].As<Napi::Object>(), {{kGenmask, "genmask"}, {kRead, "read"}});
-  out_.clear();
+  sent_.Reset(out.Data(), out.ByteLength());
   wslay_event_callbacks callbacks = CallbacksFor(mask_);
   callbacks.send_callback = OnCollectSend;
   wslay_event_config_set_callbacks(ctx_, &callbacks);
@@ -491,13 +520,14 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
     callbacks = CallbacksFor(mask_);
     wslay_event_config_set_callbacks(ctx_, &callbacks);
   }
-  Napi::Value bytes = out_.empty() ? env.Null()
-      : Napi::Buffer<uint8_t>::Copy(env, out_.data(), out_.size()).As<Napi::Value>();
-  if (out_.capacity() > (1u << 20)) std::vector<uint8_t>().swap(out_);
+  meta.Data()[0] = static_cast<uint32_t>(rv);
+  meta.Data()[1] = static_cast<uint32_t>(sent_.used);
+  Napi::Value result = env.Null();
+  if (sent_.spilled) {
+    result = Napi::Buffer<uint8_t>::Copy(env, sent_.spill.data(), sent_.used);
+  }
+  sent_.Release();
   if (scope_ == nullptr && free_pending_) Release();
   if (!scope.Finish()) return env.Undefined();
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Number::New(env, rv));
-  result.Set(1u, bytes);
   return result;
 }

@@ -74,12 +74,33 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   ScratchBuffer scratch_[kScratchCount];
   uint32_t mask_ = 0;
   MaskPool masks_;
-  // RecvFrom's input, and the messages it collects: meta holds three words per message
-  // (opcode | rsv << 8 | status << 16, offset, length) into payload.
+  // RecvFrom's input.
   const uint8_t* feed_ = nullptr;
   size_t feed_len_ = 0;
   size_t feed_pos_ = 0;
-  std::vector<uint32_t> batch_meta_;
-  std::vector<uint8_t> batch_payload_;
-  std::vector<uint8_t> out_;
+  // Where a batch call writes: the caller's buffer, then a spill vector once it is full.
+  struct Sink {
+    uint8_t* base = nullptr;
+    size_t capacity = 0;
+    size_t used = 0;
+    bool spilled = false;
+    std::vector<uint8_t> spill;
+
+    void Reset(uint8_t* buffer, size_t size) {
+      base = buffer;
+      capacity = size;
+      used = 0;
+      spilled = false;
+    }
+    void Append(const uint8_t* data, size_t len);
+    // Drops the caller's buffer, and a spill grown large after one huge message.
+    void Release() {
+      base = nullptr;
+      if (spill.capacity() > (1u << 20)) std::vector<uint8_t>().swap(spill);
+      spill.clear();
+    }
+  };
+  Sink payload_;  // recvFrom: message bytes
+  Sink meta_;     // recvFrom: message descriptions
+  Sink sent_;     // sendAll: frames
 };

@@ -73,7 +73,8 @@ class GrowingBuffer {
     return this.#buf.subarray(0, this.length);
   }
 }
-const EMPTY = Buffer.alloc(0);
+/** Room for 64 messages per recvFrom() call before the table spills into a new one. */
+const BATCH_META_WORDS = 4 + 3 * 64;
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -111,6 +112,9 @@ export class EventContext {
   #thrown: { value: unknown } | null = null;
   #readers = new Map<number, Reader>();
   #noBuffering = false;
+  /** recvFrom()'s message table, reused from call to call. */
+  #batchMeta: Uint32Array | null = null;
+  #sendMeta = new Uint32Array(2);
   #recvStarted = false;
   #callbacksChanged = false;
   #nextReader = 1;
@@ -206,23 +210,34 @@ export class EventContext {
     }
     if (this.#noBuffering) throw new Error('recvFrom() needs message buffering; no-buffering mode is on');
     if (this.#inRecv) throw new Error('recvFrom() cannot be called from inside a callback of recv()');
-    let rc: number;
-    let consumed: number;
-    let meta: Uint32Array | null;
-    let payload: Uint8Array | null;
+    // Taken while in use: a listener may call recvFrom() again before this one is read.
+    const scratch = this.#batchMeta ?? new Uint32Array(BATCH_META_WORDS);
+    this.#batchMeta = null;
+    let meta = scratch;
+    let payload: Uint8Array;
     this.#inRecv = true;
     this.#recvStarted = true;
     try {
-      [rc, consumed, meta, payload] = engine.recvFrom?.(data) ?? this.#recvFromHooks(engine, data);
+      if (engine.recvFrom !== undefined) {
+        // Messages completed by this chunk mostly fit in its length; the rest spills over.
+        payload = Buffer.allocUnsafe(data.length);
+        const spilled = engine.recvFrom(data, payload, scratch);
+        if (spilled !== null) [meta, payload] = spilled;
+      } else {
+        [meta, payload] = this.#recvFromHooks(engine, data, scratch);
+      }
     } finally {
       this.#inRecv = false;
       this.#applyDeferred();
     }
+    const rc = meta[0]! | 0;
+    const consumed = meta[1]!;
+    const end = 4 + 3 * meta[2]!;
     let thrown: { value: unknown } | null = null;
-    if (meta !== null && payload !== null) {
+    if (end > 4) {
       const bytes = Buffer.isBuffer(payload) ? payload
         : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-      for (let i = 0; i < meta.length; i += 3) {
+      for (let i = 4; i < end; i += 3) {
         const word = meta[i]!;
         const offset = meta[i + 1]!;
         try {
@@ -232,6 +247,7 @@ export class EventContext {
         }
       }
     }
+    this.#batchMeta = scratch;
     if (thrown !== null) throw thrown.value;
     if (rc < 0) throw new WslayError(rc, 'wslay_event_recv');
     return consumed;
@@ -249,11 +265,15 @@ export class EventContext {
     this.#thrown = null;
     this.#depth++;
     this.#inSend = true;
-    let rc: number;
-    let bytes: Uint8Array | null;
+    // Room for every queued message with the largest header; more (an automatic pong or
+    // close, a fragmented message) spills into a buffer the backend makes.
+    let bytes: Uint8Array = Buffer.allocUnsafe(engine.getQueuedMsgLength() + 14 * engine.getQueuedMsgCount() + 16);
+    const meta = this.#sendMeta;
     let thrown: { value: unknown } | null;
     try {
-      [rc, bytes] = engine.sendAll?.(this.#hooks) ?? this.#sendAllHooks(engine);
+      const spilled = engine.sendAll !== undefined ? engine.sendAll(this.#hooks, bytes, meta)
+        : this.#sendAllHooks(engine, bytes, meta);
+      bytes = spilled ?? bytes.subarray(0, meta[1]);
     } finally {
       this.#inSend = false;
       this.#depth--;
@@ -262,8 +282,8 @@ export class EventContext {
       this.#applyDeferred();
     }
     if (thrown !== null) throw (thrown as { value: unknown }).value;
+    const rc = meta[0]! | 0;
     if (rc < 0 && this.#engine !== null) throw new WslayError(rc, 'wslay_event_send');
-    if (bytes === null) return EMPTY;
     return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -380,9 +400,9 @@ export class EventContext {
   }
 
   /** recvFrom() for a backend without a batch path: the same, through the hooks. */
-  #recvFromHooks(engine: EventEngine, data: Uint8Array): [number, number, Uint32Array | null, Uint8Array | null] {
+  #recvFromHooks(engine: EventEngine, data: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] {
     let consumed = 0;
-    const meta: number[] = [];
+    const entries: number[] = [];
     const out = new GrowingBuffer();
     const hooks: EventHooks = {
       ...this.#hooks,
@@ -397,7 +417,7 @@ export class EventContext {
         return n;
       },
       onMsgRecv: (rsv, opcode, msg, statusCode) => {
-        meta.push(opcode | (rsv << 8) | (statusCode << 16), out.length, msg.length);
+        entries.push(opcode | (rsv << 8) | (statusCode << 16), out.length, msg.length);
         out.append(msg);
       },
     };
@@ -408,13 +428,15 @@ export class EventContext {
     } finally {
       engine.setCallbacks(this.#callbackMask());
     }
-    if (meta.length === 0) return [rc, consumed, null, null];
-    return [rc, consumed, Uint32Array.from(meta), out.bytes()];
+    const table = entries.length + 4 <= meta.length ? meta : new Uint32Array(entries.length + 4);
+    table.set([rc >>> 0, consumed, entries.length / 3, out.length]);
+    table.set(entries, 4);
+    return [table, out.bytes()];
   }
 
   /** sendAll() for a backend without a batch path: the same, through the hooks. */
-  #sendAllHooks(engine: EventEngine): [number, Uint8Array | null] {
-    const out = new GrowingBuffer(engine.getQueuedMsgLength() + 14 * (engine.getQueuedMsgCount() + 1));
+  #sendAllHooks(engine: EventEngine, bytes: Uint8Array, meta: Uint32Array): Uint8Array | null {
+    const out = new GrowingBuffer(bytes.length);
     const hooks: EventHooks = {
       ...this.#hooks,
       send: (data) => {
@@ -429,7 +451,9 @@ export class EventContext {
     } finally {
       this.#engine?.setCallbacks(this.#callbackMask());
     }
-    return [rc, out.length === 0 ? null : out.bytes()];
+    meta[0] = rc >>> 0;
+    meta[1] = out.length;
+    return out.bytes();
   }
 
   #run(kind: 'recv' | 'send'): void {

@@ -124,4 +124,40 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     c.receive('81 01 42');
     expect(c.messages()).toEqual([{ rsv: 0, opcode: 1, msg: '42', statusCode: 0 }]);
   });
+
+  test('recvFrom delivers more messages than its table holds, in order', () => {
+    const ctx = EventContext.client({}, { backend });
+    const frames = Buffer.concat(Array.from({ length: 300 }, (_, i) => Buffer.from([0x82, 0x02, i >> 8, i & 0xff])));
+    const got: number[] = [];
+    ctx.recvFrom(frames, (_op, msg) => got.push(msg.readUInt16BE(0)));
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+
+  test('recvFrom delivers a message longer than the chunk that completes it', () => {
+    const ctx = EventContext.client({}, { backend });
+    const payload = Buffer.alloc(70_000, 0x5a);
+    const whole = Buffer.concat([hex('82 7f 00 00 00 00 00 01 11 70'), payload]);
+    const got: Buffer[] = [];
+    for (let i = 0; i < whole.length; i += 1000) ctx.recvFrom(whole.subarray(i, i + 1000), (_op, msg) => got.push(msg));
+    expect(got).toHaveLength(1);
+    expect(got[0]!.equals(payload)).toBe(true);
+  });
+
+  test('sendAll includes what wslay queued itself: automatic pongs, a close reply', () => {
+    const ctx = EventContext.server({}, { backend });
+    ctx.recvFrom(hex('89 fd 00 00 00 00' + '61'.repeat(125) + '89 81 00 00 00 00 62'), () => {});
+    expect(ctx.sendAll().toString('hex')).toBe('8a7d' + '61'.repeat(125) + '8a0162');
+    ctx.recvFrom(hex('88 82 00 00 00 00 03 e8'), () => {});
+    expect(ctx.sendAll().toString('hex')).toBe('880203e8');
+  });
+
+  test('a listener may call recvFrom on the same context while messages are delivered', () => {
+    const ctx = EventContext.client({}, { backend });
+    const got: string[] = [];
+    ctx.recvFrom(hex('81 01 41 81 01 42'), (_op, msg) => {
+      got.push(String(msg));
+      if (String(msg) === 'A') ctx.recvFrom(hex('81 01 43'), (_o, m) => got.push(String(m)));
+    });
+    expect(got).toEqual(['A', 'C', 'B']);
+  });
 });
