@@ -54,8 +54,8 @@ class GrowingBuffer {
   #buf: Buffer;
   length = 0;
 
-  constructor(expected = 0) {
-    this.#buf = Buffer.allocUnsafe(expected);
+  constructor(initial: Buffer = Buffer.allocUnsafe(0)) {
+    this.#buf = initial;
   }
 
   append(bytes: Uint8Array): void {
@@ -267,13 +267,14 @@ export class EventContext {
     this.#inSend = true;
     // Room for every queued message with the largest header; more (an automatic pong or
     // close, a fragmented message) spills into a buffer the backend makes.
-    let bytes: Uint8Array = Buffer.allocUnsafe(engine.getQueuedMsgLength() + 14 * engine.getQueuedMsgCount() + 16);
+    const room = Buffer.allocUnsafe(engine.getQueuedMsgLength() + 14 * engine.getQueuedMsgCount() + 16);
     const meta = this.#sendMeta;
+    let bytes: Uint8Array;
     let thrown: { value: unknown } | null;
     try {
-      const spilled = engine.sendAll !== undefined ? engine.sendAll(this.#hooks, bytes, meta)
-        : this.#sendAllHooks(engine, bytes, meta);
-      bytes = spilled ?? bytes.subarray(0, meta[1]);
+      const spilled = engine.sendAll !== undefined ? engine.sendAll(this.#hooks, room, meta)
+        : this.#sendAllHooks(engine, room, meta);
+      bytes = spilled ?? room.subarray(0, meta[1]);
     } finally {
       this.#inSend = false;
       this.#depth--;
@@ -435,8 +436,9 @@ export class EventContext {
   }
 
   /** sendAll() for a backend without a batch path: the same, through the hooks. */
-  #sendAllHooks(engine: EventEngine, bytes: Uint8Array, meta: Uint32Array): Uint8Array | null {
-    const out = new GrowingBuffer(bytes.length);
+  #sendAllHooks(engine: EventEngine, bytes: Buffer, meta: Uint32Array): Uint8Array | null {
+    // Fills the caller's buffer first, as the native batch path does.
+    const out = new GrowingBuffer(bytes);
     const hooks: EventHooks = {
       ...this.#hooks,
       send: (data) => {

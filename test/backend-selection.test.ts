@@ -13,8 +13,7 @@ test('the default backend is native where the addon loads, or as WSLAY_BACKEND s
   expect(backend).toBe(expected);
 });
 
-test('CI requires the native addon to load', () => {
-  if (process.env.WSLAY_REQUIRE_NATIVE !== '1') return;
+test.runIf(process.env.WSLAY_REQUIRE_NATIVE === '1')('CI requires the native addon to load', () => {
   expect(nativeLoadError).toBeNull();
   expect(loaded.ok).toBe(true);
 });

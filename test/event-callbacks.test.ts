@@ -116,8 +116,8 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     if (typeof globalThis.gc === 'function') globalThis.gc();
     const again = createPeer({ backend, role: 'server' });
     again.receive('82 83 00 00 00 00 ' + 'ff'.repeat(3));
-    expect(kept[0]!.length).toBe(3);
-    expect(Array.from(kept[0]!).every((b) => b >= 0 && b <= 255)).toBe(true);
+    // The view points into memory JavaScript owns, which no other context writes to.
+    expect(Buffer.from(kept[0]!).toString()).toBe('abc');
   });
 
   test('configSetCallbacks replaces every callback', () => {
