@@ -476,25 +476,31 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
                         static_cast<uint32_t>(meta_.used / 12), static_cast<uint32_t>(payload_.used)};
   Napi::Value result = env.Null();
   if (meta_.spilled || payload_.spilled) {
-    size_t words = 4 + meta_.used / sizeof(uint32_t);
-    Napi::Uint32Array all = Napi::Uint32Array::New(env, words);
-    if (env.IsExceptionPending()) return env.Undefined();
-    std::memcpy(all.Data(), header, kHeader);
-    std::memcpy(all.Data() + 4, meta_.spilled ? meta_.spill.data() : meta_.base, meta_.used);
-    Napi::Value payload = payload_.spilled
-        ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
-        : out.As<Napi::Value>();
-    if (env.IsExceptionPending()) return env.Undefined();
-    Napi::Array pair = Napi::Array::New(env, 2);
-    pair.Set(0u, all);
-    pair.Set(1u, payload);
-    result = pair;
+    result = Spilled(env, header, out);
   } else {
     std::memcpy(meta.Data(), header, kHeader);
   }
   payload_.Release();
   meta_.Release();
   return result;
+}
+
+// recvFrom()'s result when `out` or `meta` overflowed: [header + meta, payload] in new
+// arrays, or undefined when they could not be made.
+Napi::Value EventContextWrap::Spilled(Napi::Env env, const uint32_t (&header)[4], Napi::Uint8Array out) {
+  Napi::Uint32Array all = Napi::Uint32Array::New(env, 4 + meta_.used / sizeof(uint32_t));
+  if (!Made(env, all)) return env.Undefined();
+  std::memcpy(all.Data(), header, sizeof header);
+  std::memcpy(all.Data() + 4, meta_.spilled ? meta_.spill.data() : meta_.base, meta_.used);
+  Napi::Value payload = payload_.spilled
+      ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
+      : out.As<Napi::Value>();
+  if (!Made(env, payload)) return env.Undefined();
+  Napi::Array pair = Napi::Array::New(env, 2);
+  if (!Made(env, pair)) return env.Undefined();
+  pair.Set(0u, all);
+  pair.Set(1u, payload);
+  return pair;
 }
 
 // sendAll(hooks, out: Uint8Array, meta: Uint32Array) -> null | Buffer

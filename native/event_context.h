@@ -66,6 +66,7 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   Napi::Value GetQueuedMsgLength(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
   Napi::Value RecvFrom(const Napi::CallbackInfo& info);
+  Napi::Value Spilled(Napi::Env env, const uint32_t (&header)[4], Napi::Uint8Array out);
   Napi::Value SendAll(const Napi::CallbackInfo& info);
 
   wslay_event_context_ptr ctx_ = nullptr;

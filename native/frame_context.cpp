@@ -131,7 +131,7 @@ Napi::Value FrameContextWrap::Recv(const Napi::CallbackInfo& info) {
     frame.Set("payloadLength", Napi::Number::New(env, static_cast<double>(iocb.payload_length)));
     frame.Set("mask", Napi::Number::New(env, iocb.mask));
     Napi::Uint8Array data = Napi::Uint8Array::New(env, iocb.data_length);
-    if (env.IsExceptionPending()) return env.Undefined();
+    if (!Made(env, data)) return env.Undefined();
     if (iocb.data_length > 0) std::memcpy(data.Data(), iocb.data, iocb.data_length);
     frame.Set("data", data);
     result = frame;

@@ -22,7 +22,7 @@ class ScratchBuffer {
     if (ref_.IsEmpty() || len > capacity_ || ref_.Value().IsDetached()) {
       size_t capacity = std::min(kMaxReused, std::max<size_t>({len, capacity_ * 2, 256}));
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, capacity);
-      if (env.IsExceptionPending()) return Napi::Uint8Array();
+      if (buffer.IsEmpty() || env.IsExceptionPending()) return Napi::Uint8Array();
       ref_ = Napi::Persistent(buffer);
       capacity_ = capacity;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { backends } from './helpers/backends.js';
 
@@ -19,6 +19,17 @@ describe.each(backends)('lifetime across threads and the garbage collector (%s)'
     })));
     expect(results).toEqual([{ echoed: rounds }, { echoed: rounds }, { echoed: rounds }, { echoed: rounds }]);
   });
+
+  test('workers terminated in the middle of callbacks take nothing down with them', () => {
+    // In a terminating worker every call into JS fails with no exception to throw; a crash
+    // here kills the child process with a signal instead of failing one assertion.
+    const result = spawnSync(process.execPath,
+      ['--import', 'tsx', here('./fixtures/terminate-busy-workers.ts'), backend, '40'],
+      { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: result.signal, status: result.status, stderr: result.stderr }).toEqual(
+      { signal: null, status: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toEqual({ terminated: 40 });
+  }, 120_000);
 
   test('100,000 contexts dropped without free() are reclaimed and memory stays bounded', () => {
     const output = execFileSync(process.execPath,
