@@ -40,13 +40,12 @@ interface Received { opcode: number; data: Buffer }
  * Drives one EventContext from one socket's events, so that crossing into wslay costs a
  * constant number of calls per socket read or write rather than per frame:
  *
- * - each 'data' chunk is stashed and handed to wslay by a single `ctx.recv()`, whose recv
- *   callback gives out the stash and then says WOULDBLOCK;
- * - writes are batched: at most one flush per tick calls `ctx.send()` once, gathers all it is
- *   given into one buffer and hands that to one `socket.write()`. While the socket is over
- *   its high-water mark, nothing is flushed until 'drain': messages wait inside wslay.
+ * - each 'data' chunk is handed to wslay by a single `ctx.recvFrom()`;
+ * - writes are batched: at most one flush per tick calls `ctx.sendAll()` once, which gathers
+ *   everything queued into one buffer for one `socket.write()`. While the socket is over its
+ *   high-water mark, nothing is flushed until 'drain': messages wait inside wslay.
  *
- * Because the send callback never blocks, every flush empties wslay's queue, so the output
+ * Because `sendAll()` takes everything, every flush empties wslay's queue, so the output
  * always stops at a frame boundary. Two things rely on it: a close requested by the
  * application is queued only once the messages sent before it are out (wslay sends control
  * frames ahead of queued data, and would drop that data), and a close frame can be written
@@ -56,7 +55,7 @@ export class IoLoop {
   readonly #socket: Socket;
   readonly #events: IoEvents;
   readonly #options: IoOptions;
-  #ctx: EventContext | null;
+  #ctx: EventContext | null = null;
 
   #inbox: Received[] = [];
 
@@ -90,12 +89,22 @@ export class IoLoop {
     this.#socket = socket;
     this.#events = events;
     this.#options = options;
+  }
+
+  /**
+   * The context, made on first use: an idle connection holds none, which saves wslay's two
+   * 4 KiB buffers per connection. Null once the connection is destroyed or closed.
+   */
+  #context(): EventContext | null {
+    if (this.#ctx !== null || this.#destroyed) return this.#ctx;
     // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
     // wslay per socket read and per flush, and a client's masks come from the default genmask.
-    const contextOptions = { backend: options.backend };
-    this.#ctx = options.role === 'server' ? EventContext.server({}, contextOptions)
+    const contextOptions = { backend: this.#options.backend };
+    const ctx = this.#options.role === 'server' ? EventContext.server({}, contextOptions)
       : EventContext.client({}, contextOptions);
-    this.#ctx.configSetMaxRecvMsgLength(options.maxPayload);
+    ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
+    this.#ctx = ctx;
+    return ctx;
   }
 
   /** Starts reading; `head` holds bytes the HTTP parser read past the handshake. */
@@ -126,8 +135,9 @@ export class IoLoop {
 
   /** Queues a message; false when the connection can no longer send one. */
   send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
-    const ctx = this.#ctx;
-    if (ctx === null || this.#sendingDone) return false;
+    if (this.#sendingDone) return false;
+    const ctx = this.#context();
+    if (ctx === null) return false;
     ctx.queueMsg({ opcode, msg: data });
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
@@ -164,8 +174,9 @@ export class IoLoop {
   // --- reading -------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
-    const ctx = this.#ctx;
-    if (ctx === null || this.#readStopped || this.#destroyed) return;
+    if (this.#readStopped) return;
+    const ctx = this.#context();
+    if (ctx === null) return;
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
@@ -268,9 +279,10 @@ export class IoLoop {
   }
 
   #flush(): void {
-    const ctx = this.#ctx;
-    if (ctx === null || this.#socketBlocked || this.#destroyed) return;
-    if (!ctx.wantWrite() && this.#closeRequest === null) return;
+    if (this.#socketBlocked || this.#destroyed) return;
+    if (this.#ctx === null && this.#closeRequest === null) return;
+    const ctx = this.#context();
+    if (ctx === null || (!ctx.wantWrite() && this.#closeRequest === null)) return;
     let output: Buffer;
     try {
       output = ctx.sendAll();

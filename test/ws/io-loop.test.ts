@@ -71,6 +71,31 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
+  test('an idle connection holds no wslay context until the first byte in or out', async () => {
+    const srv = await countingServer(backend);
+    const made = vi.spyOn(EventContext, 'server');
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    const client = new WebSocket(`ws://127.0.0.1:${srv.port}`, { backend });
+    const madeByClient = vi.spyOn(EventContext, 'client');
+    await once(client, 'open');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(made).not.toHaveBeenCalled();
+    expect(madeByClient).not.toHaveBeenCalled();
+    expect(ws.bufferedAmount).toBe(0);
+
+    const received = once(ws, 'message');
+    peer.write(frame(0x1, 'first'));
+    expect(String((await received)[0])).toBe('first');
+    expect(made).toHaveBeenCalledTimes(1);
+    client.send('out');
+    expect(madeByClient).toHaveBeenCalledTimes(1);
+    client.close();
+    await closed(client);
+    await srv.close();
+  });
+
   test('echoing a batch of messages costs one recvFrom() and one sendAll()', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
