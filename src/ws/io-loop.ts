@@ -7,22 +7,29 @@ import { encodeCloseFrame } from './close-frame.js';
 
 export type SendCallback = (error?: Error) => void;
 
-/** What a connection hears from its I/O loop. */
-export interface IoEvents {
-  message(data: Buffer, isBinary: boolean): void;
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
+/**
+ * What a connection (`owner`) hears from its I/O loop. One table serves every connection,
+ * so that a connection costs no closures of its own.
+ */
+export interface IoEvents<Owner> {
+  message(owner: Owner, data: Buffer, isBinary: boolean): void;
+  ping(owner: Owner, data: Buffer): void;
+  pong(owner: Owner, data: Buffer): void;
   /** The connection started closing on the peer's initiative or because of the peer. */
-  closing(): void;
+  closing(owner: Owner): void;
   /** The peer broke the protocol (or its close reason was not UTF-8): close `code` was sent. */
-  violation(code: number): void;
+  violation(owner: Owner, code: number): void;
   /** The connection failed for a reason of our own (out of memory): the socket is destroyed. */
-  failure(error: Error): void;
+  failure(owner: Owner, error: Error): void;
   /** Buffered outgoing bytes went out: `bufferedAmount` may have fallen. */
-  writable(): void;
+  writable(owner: Owner): void;
   /** The socket closed. `code` and `reason` are what the close event reports. */
-  closed(code: number, reason: Buffer, wasClean: boolean): void;
+  closed(owner: Owner, code: number, reason: Buffer, wasClean: boolean): void;
 }
+
+/** The loop reading a socket, for the socket listeners shared by every loop. */
+const kLoop = Symbol('wslay.IoLoop');
+type LoopSocket = Socket & { [kLoop]: IoLoop<unknown> };
 
 export interface IoOptions {
   role: 'server' | 'client';
@@ -51,9 +58,10 @@ interface Received { opcode: number; data: Buffer }
  * frames ahead of queued data, and would drop that data), and a close frame can be written
  * past wslay where wslay's own would carry the wrong code (see `#replaceClose`).
  */
-export class IoLoop {
+export class IoLoop<Owner> {
   readonly #socket: Socket;
-  readonly #events: IoEvents;
+  readonly #events: IoEvents<Owner>;
+  readonly #owner: Owner;
   readonly #options: IoOptions;
   #ctx: EventContext | null = null;
 
@@ -85,9 +93,10 @@ export class IoLoop {
   #ending = false;
   #destroyed = false;
 
-  constructor(socket: Socket, events: IoEvents, options: IoOptions) {
+  constructor(socket: Socket, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
     this.#socket = socket;
     this.#events = events;
+    this.#owner = owner;
     this.#options = options;
   }
 
@@ -113,15 +122,23 @@ export class IoLoop {
     socket.setTimeout(0);
     socket.setNoDelay(true);
     if (head.length > 0) socket.unshift(head);
+    (socket as LoopSocket)[kLoop] = this;
     // Reading starts on a later turn of the event loop, so that code which awaits 'open' or
     // 'connection' (a promise continuation) has attached its listeners by the first message.
-    setImmediate(() => socket.on('data', (chunk: Buffer) => this.#onData(chunk)));
-    socket.on('end', () => this.#onEnd());
-    socket.on('drain', () => this.#onDrain());
-    socket.on('close', () => this.#onClose());
+    setImmediate(() => socket.on('data', IoLoop.#socketData));
+    socket.on('end', IoLoop.#socketEnd);
+    socket.on('drain', IoLoop.#socketDrain);
+    socket.on('close', IoLoop.#socketClose);
     // A reset or write error ends in 'close', which reports the connection as abnormal.
-    socket.on('error', () => this.#socket.destroy());
+    socket.on('error', IoLoop.#socketError);
   }
+
+  // Listeners shared by every socket (EventEmitter calls them with the socket as `this`).
+  static #socketData(this: LoopSocket, chunk: Buffer): void { this[kLoop].#onData(chunk); }
+  static #socketEnd(this: LoopSocket): void { this[kLoop].#onEnd(); }
+  static #socketDrain(this: LoopSocket): void { this[kLoop].#onDrain(); }
+  static #socketClose(this: LoopSocket): void { this[kLoop].#onClose(); }
+  static #socketError(this: LoopSocket): void { this.destroy(); }
 
   get bufferedAmount(): number {
     const queued = this.#ctx === null ? 0 : this.#ctx.getQueuedMsgLength();
@@ -196,7 +213,7 @@ export class IoLoop {
       this.#deliver();
     } finally {
       // After the messages that came before the close, as the peer sent them.
-      if (closing) this.#events.closing();
+      if (closing) this.#events.closing(this.#owner);
     }
   }
 
@@ -252,7 +269,7 @@ export class IoLoop {
       this.#closeSentPastWslay = true;
       this.#socket.write(encodeCloseFrame(code, this.#options.role === 'client'));
     }
-    this.#events.violation(code);
+    this.#events.violation(this.#owner, code);
   }
 
   /** Hands received messages to the owner, whose listeners may send, close or terminate. */
@@ -261,9 +278,9 @@ export class IoLoop {
     this.#inbox = [];
     for (const { opcode, data } of inbox) {
       if (this.#destroyed) return;
-      if (opcode === Opcode.PING) this.#events.ping(data);
-      else if (opcode === Opcode.PONG) this.#events.pong(data);
-      else this.#events.message(data, opcode === Opcode.BINARY_FRAME);
+      if (opcode === Opcode.PING) this.#events.ping(this.#owner, data);
+      else if (opcode === Opcode.PONG) this.#events.pong(this.#owner, data);
+      else this.#events.message(this.#owner, data, opcode === Opcode.BINARY_FRAME);
     }
   }
 
@@ -309,16 +326,16 @@ export class IoLoop {
     if (this.#violationPending && ctx.getCloseSent()) {
       this.#violationPending = false;
       this.#closeCode = ctx.getStatusCodeSent();
-      this.#events.violation(this.#closeCode);
+      this.#events.violation(this.#owner, this.#closeCode);
     }
     this.#endIfDone(ctx);
-    this.#events.writable();
+    this.#events.writable(this.#owner);
   }
 
   #onDrain(): void {
     this.#socketBlocked = false;
     this.#flush();
-    this.#events.writable();
+    this.#events.writable(this.#owner);
   }
 
   // --- closing -------------------------------------------------------------------------
@@ -337,7 +354,7 @@ export class IoLoop {
     // A reply the peer may still read (the echo of its close) goes out before our FIN.
     this.#flush();
     this.#armCloseTimer();
-    this.#events.closing();
+    this.#events.closing(this.#owner);
     if (!this.#ending) {
       this.#ending = true;
       this.#socket.end();
@@ -350,7 +367,7 @@ export class IoLoop {
   }
 
   #fail(error: unknown): void {
-    this.#events.failure(error instanceof Error ? error : new Error(String(error)));
+    this.#events.failure(this.#owner, error instanceof Error ? error : new Error(String(error)));
     this.destroy();
   }
 
@@ -374,6 +391,6 @@ export class IoLoop {
       this.#ctx = null;
     }
     this.#failUnflushed();
-    this.#events.closed(this.#closeCode, this.#closeReason, wasClean);
+    this.#events.closed(this.#owner, this.#closeCode, this.#closeReason, wasClean);
   }
 }

@@ -99,7 +99,8 @@ export class WebSocketServer extends EventEmitter {
   #state = RUNNING;
   #closeWhenEmpty = false;
   /** On its own server: sockets still in their opening handshake, and their deadlines. */
-  readonly #handshakes = new Map<Duplex, NodeJS.Timeout>();
+  /** Sockets whose handshake is under way: the deadline's timer and the socket's close listener. */
+  readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout; onClose: () => void }>();
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -241,14 +242,17 @@ export class WebSocketServer extends EventEmitter {
 
   #startDeadline(socket: Duplex): void {
     const timer = setTimeout(() => socket.destroy(), this.#limits.handshakeTimeout);
-    this.#handshakes.set(socket, timer);
-    socket.once('close', () => this.#endDeadline(socket));
+    const onClose = (): void => this.#endDeadline(socket);
+    this.#handshakes.set(socket, { timer, onClose });
+    socket.once('close', onClose);
   }
 
+  /** Also drops the close listener, so that an open connection keeps no closure of the handshake. */
   #endDeadline(socket: Duplex): void {
-    const timer = this.#handshakes.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+    const handshake = this.#handshakes.get(socket);
+    if (handshake === undefined) return;
+    clearTimeout(handshake.timer);
+    socket.removeListener('close', handshake.onClose);
     this.#handshakes.delete(socket);
   }
 

@@ -76,6 +76,8 @@ class Accepted {
 }
 
 /** An Error with the ws package's `code`, and the close code that was sent for it. */
+let ioEvents: IoEvents<WebSocket>;
+
 function connectionError(message: string, code: string, statusCode?: number): Error {
   return Object.assign(new Error(message), statusCode === undefined ? { code } : { code, statusCode });
 }
@@ -177,7 +179,7 @@ export class WebSocket extends EventEmitter {
   readonly #backend: Backend;
   readonly #heartbeatOptions: HeartbeatOptions | null;
   #heartbeat: Heartbeat | null = null;
-  #loop: IoLoop | null = null;
+  #loop: IoLoop<WebSocket> | null = null;
   #abortHandshake: ((reason: Error) => void) | null = null;
   #needDrain = false;
   #wasClean = false;
@@ -373,7 +375,7 @@ export class WebSocket extends EventEmitter {
   // --- internals -------------------------------------------------------------------------
 
   #attach(socket: Socket, head: Buffer, protocol: string, role: 'server' | 'client'): void {
-    const loop = new IoLoop(socket, this.#ioEvents(), {
+    const loop = new IoLoop(socket, ioEvents, this, {
       role,
       backend: this.#backend,
       maxPayload: this.#limits.maxPayload,
@@ -414,35 +416,37 @@ export class WebSocket extends EventEmitter {
     });
   }
 
-  #ioEvents(): IoEvents {
-    return {
-      message: (data, isBinary) => this.emit('message', isBinary ? this.#binary(data) : data, isBinary),
-      ping: (data) => this.emit('ping', data),
-      pong: (data) => {
-        this.#heartbeat?.alive();
-        this.emit('pong', data);
+  // What every connection's I/O loop reports, as one table for all of them: a function of the
+  // class body may reach the private state of any WebSocket it is given.
+  static {
+    ioEvents = {
+      message: (ws, data, isBinary) => ws.emit('message', isBinary ? ws.#binary(data) : data, isBinary),
+      ping: (ws, data) => ws.emit('ping', data),
+      pong: (ws, data) => {
+        ws.#heartbeat?.alive();
+        ws.emit('pong', data);
       },
-      closing: () => {
-        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+      closing: (ws) => {
+        if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
       },
-      violation: (code) => this.#emitError(connectionError(
+      violation: (ws, code) => ws.#emitError(connectionError(
         `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
         violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR', code)),
-      failure: (error) => this.#emitError(error),
-      writable: () => {
-        if (this.#needDrain && this.bufferedAmount < this.#limits.highWaterMark) {
-          this.#needDrain = false;
-          this.emit('drain');
+      failure: (ws, error) => ws.#emitError(error),
+      writable: (ws) => {
+        if (ws.#needDrain && ws.bufferedAmount < ws.#limits.highWaterMark) {
+          ws.#needDrain = false;
+          ws.emit('drain');
         }
       },
-      closed: (code, reason, wasClean) => {
-        this.#heartbeat?.stop();
-        this.#readyState = CLOSED;
-        this.#wasClean = wasClean;
-        this.#fragments = [];
-        this.#failCallbacks(this.#fragmentCallbacks);
-        this.#fragmentCallbacks = [];
-        this.emit('close', code, reason);
+      closed: (ws, code, reason, wasClean) => {
+        ws.#heartbeat?.stop();
+        ws.#readyState = CLOSED;
+        ws.#wasClean = wasClean;
+        ws.#fragments = [];
+        ws.#failCallbacks(ws.#fragmentCallbacks);
+        ws.#fragmentCallbacks = [];
+        ws.emit('close', code, reason);
       },
     };
   }
