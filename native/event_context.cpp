@@ -14,6 +14,12 @@ enum CallbackBit : uint32_t {
 
 enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameEnd, kMsgRecv };
 
+// Must match StateWord in src/backends/native.ts.
+enum StateWord {
+  kValid, kWantRead, kWantWrite, kReadEnabled, kWriteEnabled, kCloseReceived, kCloseSent,
+  kStatusCodeReceived, kStatusCodeSent, kQueuedMsgCount, kQueuedMsgLength, kStateWords,
+};
+
 }  // namespace
 
 Napi::Function EventContextWrap::Define(Napi::Env env) {
@@ -72,16 +78,52 @@ EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
     ctx_ = nullptr;
     Napi::Error::New(env, "wslay could not create a context (out of memory)")
         .ThrowAsJavaScriptException();
+    return;
   }
+  if (info[2].IsTypedArray()) {
+    Napi::Float64Array state = info[2].As<Napi::Float64Array>();
+    if (state.ElementLength() >= kStateWords) {
+      state_ref_ = Napi::Persistent(state);
+      state_ = state.Data();
+    }
+  }
+  Publish();
 }
 
 EventContextWrap::~EventContextWrap() { Release(); }
 
 void EventContextWrap::Release() {
+  Unpublish();
   if (ctx_ != nullptr) {
     wslay_event_context_free(ctx_);
     ctx_ = nullptr;
   }
+}
+
+// Every method that may change what the getters return ends with Publish(). Inside a
+// running recv()/send() the state changes under the callbacks' feet, so it stays
+// unpublished until the outermost call returns, and getters called from callbacks ask wslay.
+void EventContextWrap::Publish() {
+  if (state_ == nullptr || scope_ != nullptr) return;
+  if (ctx_ == nullptr || free_pending_) {
+    state_[kValid] = 0;
+    return;
+  }
+  state_[kWantRead] = wslay_event_want_read(ctx_) != 0;
+  state_[kWantWrite] = wslay_event_want_write(ctx_) != 0;
+  state_[kReadEnabled] = wslay_event_get_read_enabled(ctx_) != 0;
+  state_[kWriteEnabled] = wslay_event_get_write_enabled(ctx_) != 0;
+  state_[kCloseReceived] = wslay_event_get_close_received(ctx_) != 0;
+  state_[kCloseSent] = wslay_event_get_close_sent(ctx_) != 0;
+  state_[kStatusCodeReceived] = wslay_event_get_status_code_received(ctx_);
+  state_[kStatusCodeSent] = wslay_event_get_status_code_sent(ctx_);
+  state_[kQueuedMsgCount] = static_cast<double>(wslay_event_get_queued_msg_count(ctx_));
+  state_[kQueuedMsgLength] = static_cast<double>(wslay_event_get_queued_msg_length(ctx_));
+  state_[kValid] = 1;
+}
+
+void EventContextWrap::Unpublish() {
+  if (state_ != nullptr) state_[kValid] = 0;
 }
 
 bool EventContextWrap::Alive(Napi::Env env) {
@@ -217,12 +259,14 @@ Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info, CallScope& sco
                                   int (*fn)(wslay_event_context_ptr)) {
   Napi::Env env = info.Env();
   int rv;
+  Unpublish();
   {
     ScopeGuard guard(scope_, &scope);
     rv = fn(ctx_);
   }
   // free() from inside a callback is deferred until the outermost call returns.
   if (scope_ == nullptr && free_pending_) Release();
+  Publish();
   if (!scope.Finish()) return env.Undefined();
   return Napi::Number::New(env, rv);
 }
@@ -282,6 +326,7 @@ Napi::Value EventContextWrap::QueueMsg(const Napi::CallbackInfo& info) {
   int32_t rsv = info[2].As<Napi::Number>().Int32Value();
   int rv = rsv < 0 ? wslay_event_queue_msg(ctx_, &msg)
                    : wslay_event_queue_msg_ex(ctx_, &msg, static_cast<uint8_t>(rsv));
+  Publish();
   return Napi::Number::New(env, rv);
 }
 
@@ -298,6 +343,7 @@ Napi::Value EventContextWrap::QueueFragmentedMsg(const Napi::CallbackInfo& info)
   int32_t rsv = info[2].As<Napi::Number>().Int32Value();
   int rv = rsv < 0 ? wslay_event_queue_fragmented_msg(ctx_, &msg)
                    : wslay_event_queue_fragmented_msg_ex(ctx_, &msg, static_cast<uint8_t>(rsv));
+  Publish();
   return Napi::Number::New(env, rv);
 }
 
@@ -312,7 +358,9 @@ Napi::Value EventContextWrap::QueueClose(const Napi::CallbackInfo& info) {
     reason = bytes.Data();
     reason_length = bytes.ByteLength();
   }
-  return Napi::Number::New(env, wslay_event_queue_close(ctx_, code, reason, reason_length));
+  int rv = wslay_event_queue_close(ctx_, code, reason, reason_length);
+  Publish();
+  return Napi::Number::New(env, rv);
 }
 
 Napi::Value EventContextWrap::SetError(const Napi::CallbackInfo& info) {
@@ -334,12 +382,14 @@ Napi::Value EventContextWrap::WantWrite(const Napi::CallbackInfo& info) {
 Napi::Value EventContextWrap::ShutdownRead(const Napi::CallbackInfo& info) {
   if (!Alive(info.Env())) return info.Env().Undefined();
   wslay_event_shutdown_read(ctx_);
+  Publish();
   return info.Env().Undefined();
 }
 
 Napi::Value EventContextWrap::ShutdownWrite(const Napi::CallbackInfo& info) {
   if (!Alive(info.Env())) return info.Env().Undefined();
   wslay_event_shutdown_write(ctx_);
+  Publish();
   return info.Env().Undefined();
 }
 
@@ -471,6 +521,7 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   callbacks = CallbacksFor(mask_);
   wslay_event_config_set_callbacks(ctx_, &callbacks);
   feed_ = nullptr;
+  Publish();
 
   uint32_t header[4] = {static_cast<uint32_t>(rv), static_cast<uint32_t>(feed_pos_),
                         static_cast<uint32_t>(meta_.used / 12), static_cast<uint32_t>(payload_.used)};
@@ -518,6 +569,7 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
   callbacks.send_callback = OnCollectSend;
   wslay_event_config_set_callbacks(ctx_, &callbacks);
   int rv;
+  Unpublish();
   {
     ScopeGuard guard(scope_, &scope);
     rv = wslay_event_send(ctx_);
@@ -534,6 +586,7 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
   }
   sent_.Release();
   if (scope_ == nullptr && free_pending_) Release();
+  Publish();
   if (!scope.Finish()) return env.Undefined();
   return result;
 }

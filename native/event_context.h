@@ -39,6 +39,8 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   static void OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
 
   bool Alive(Napi::Env env);
+  void Publish();
+  void Unpublish();
   Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope, int (*fn)(wslay_event_context_ptr));
   void Release();
 
@@ -71,6 +73,10 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
 
   wslay_event_context_ptr ctx_ = nullptr;
   CallScope* scope_ = nullptr;
+  // The getters' values, published into a Float64Array that JS owns whenever no call into
+  // wslay is running, so that JS reads them without a call into C (see Publish()).
+  double* state_ = nullptr;
+  Napi::Reference<Napi::Float64Array> state_ref_;
   bool free_pending_ = false;
   ScratchBuffer scratch_[kScratchCount];
   uint32_t mask_ = 0;

@@ -1,11 +1,48 @@
 import { describe, expect, test } from 'vitest';
-import { ErrorCode, MSG_MORE } from '../src/index.js';
+import { ErrorCode, EventContext, MSG_MORE } from '../src/index.js';
 import { backends } from './helpers/backends.js';
 import { createPeer, pump } from './helpers/peer.js';
 
 describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)', (backend) => {
   const server = (sendLimit?: number) => createPeer({ backend, role: 'server', sendLimit });
   const client = () => createPeer({ backend, role: 'client' });
+
+  test('getters called from inside callbacks see wslay as it is at that moment', () => {
+    const seen: string[] = [];
+    const look = (c: EventContext, where: string) => seen.push(
+      `${where} queued=${c.getQueuedMsgCount()}/${c.getQueuedMsgLength()} wantWrite=${c.wantWrite()} ` +
+      `closeReceived=${c.getCloseReceived()} readEnabled=${c.getReadEnabled()}`);
+    let input: Buffer | null = Buffer.from('880203e8', 'hex');
+    const ctx = EventContext.client({
+      send: (c, data) => { look(c, 'send'); return data.length; },
+      recv: (c, buf) => {
+        if (input === null) { c.setError(ErrorCode.WOULDBLOCK); return -1; }
+        buf.set(input);
+        const n = input.length;
+        input = null;
+        return n;
+      },
+      onMsgRecv: (c) => look(c, 'msg'),
+    }, { backend });
+    ctx.queueMsg({ opcode: 1, msg: 'ab' });
+    ctx.queueMsg({ opcode: 1, msg: 'c' });
+    look(ctx, 'queued');
+    ctx.send();
+    look(ctx, 'sent');
+    ctx.recv();
+    look(ctx, 'received');
+    expect(seen).toEqual([
+      'queued queued=2/3 wantWrite=true closeReceived=false readEnabled=true',
+      // A message counts as queued until its last byte is sent.
+      'send queued=2/3 wantWrite=true closeReceived=false readEnabled=true',
+      'send queued=2/3 wantWrite=true closeReceived=false readEnabled=true',
+      'send queued=1/1 wantWrite=true closeReceived=false readEnabled=true',
+      'send queued=1/1 wantWrite=true closeReceived=false readEnabled=true',
+      'sent queued=0/0 wantWrite=false closeReceived=false readEnabled=true',
+      'msg queued=1/2 wantWrite=true closeReceived=true readEnabled=false',
+      'received queued=1/2 wantWrite=true closeReceived=true readEnabled=false',
+    ]);
+  });
 
   test('a frame is sent as header then payload, with MSG_MORE on the header', () => {
     const s = server();

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type { BackendImpl, EventEngine, FrameEngine } from './engine.js';
+import type { BackendImpl, FrameEngine } from './engine.js';
+import { type AddonEventContext, NativeEventEngine } from './native-event-engine.js';
 
 interface NativeAddon {
-  EventContext: new (server: boolean, callbackMask: number) => EventEngine;
+  EventContext: AddonEventContext;
   FrameContext: new () => FrameEngine;
 }
 
@@ -41,7 +42,7 @@ export function loadNativeBackend(root: string = packageRoot): NativeLoad {
     return {
       ok: true,
       backend: {
-        createEventEngine: (server, callbackMask) => new addon.EventContext(server, callbackMask),
+        createEventEngine: (server, callbackMask) => new NativeEventEngine(addon.EventContext, server, callbackMask),
         createFrameEngine: () => new addon.FrameContext(),
       },
     };
