@@ -49,30 +49,6 @@ const callbackNames = ['recv', 'send', 'genmask', 'onFrameRecvStart', 'onFrameRe
 
 const constructing = Symbol('EventContext.constructing');
 
-/** Bytes gathered from callbacks into one buffer, copied once. */
-class GrowingBuffer {
-  #buf: Buffer;
-  length = 0;
-
-  constructor(initial: Buffer = Buffer.allocUnsafe(0)) {
-    this.#buf = initial;
-  }
-
-  append(bytes: Uint8Array): void {
-    const needed = this.length + bytes.length;
-    if (needed > this.#buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buf.length * 2, 256));
-      this.#buf.copy(grown, 0, 0, this.length);
-      this.#buf = grown;
-    }
-    this.#buf.set(bytes, this.length);
-    this.length = needed;
-  }
-
-  bytes(): Buffer {
-    return this.#buf.subarray(0, this.length);
-  }
-}
 /** Room for 64 messages per recvFrom() call before the table spills into a new one. */
 const BATCH_META_WORDS = 4 + 3 * 64;
 const UINT32_MAX = 0xffffffff;
@@ -218,14 +194,10 @@ export class EventContext {
     this.#inRecv = true;
     this.#recvStarted = true;
     try {
-      if (engine.recvFrom !== undefined) {
-        // Messages completed by this chunk mostly fit in its length; the rest spills over.
-        payload = Buffer.allocUnsafe(data.length);
-        const spilled = engine.recvFrom(data, payload, scratch);
-        if (spilled !== null) [meta, payload] = spilled;
-      } else {
-        [meta, payload] = this.#recvFromHooks(engine, data, scratch);
-      }
+      // Messages completed by this chunk mostly fit in its length; the rest spills over.
+      payload = Buffer.allocUnsafe(data.length);
+      const spilled = engine.recvFrom(data, payload, scratch);
+      if (spilled !== null) [meta, payload] = spilled;
     } finally {
       this.#inRecv = false;
       this.#applyDeferred();
@@ -272,8 +244,7 @@ export class EventContext {
     let bytes: Uint8Array;
     let thrown: { value: unknown } | null;
     try {
-      const spilled = engine.sendAll !== undefined ? engine.sendAll(this.#hooks, room, meta)
-        : this.#sendAllHooks(engine, room, meta);
+      const spilled = engine.sendAll(this.#hooks, room, meta);
       bytes = spilled ?? room.subarray(0, meta[1]);
     } finally {
       this.#inSend = false;
@@ -398,64 +369,6 @@ export class EventContext {
     if (cb.onFrameRecvEnd) mask |= CallbackBit.FRAME_RECV_END;
     if (cb.onMsgRecv) mask |= CallbackBit.MSG_RECV;
     return mask & UINT32_MAX;
-  }
-
-  /** recvFrom() for a backend without a batch path: the same, through the hooks. */
-  #recvFromHooks(engine: EventEngine, data: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] {
-    let consumed = 0;
-    const entries: number[] = [];
-    const out = new GrowingBuffer();
-    const hooks: EventHooks = {
-      ...this.#hooks,
-      recv: (buf) => {
-        if (consumed === data.length) {
-          engine.setError(ErrorCode.WOULDBLOCK);
-          return -1;
-        }
-        const n = Math.min(buf.length, data.length - consumed);
-        buf.set(data.subarray(consumed, consumed + n));
-        consumed += n;
-        return n;
-      },
-      onMsgRecv: (rsv, opcode, msg, statusCode) => {
-        entries.push(opcode | (rsv << 8) | (statusCode << 16), out.length, msg.length);
-        out.append(msg);
-      },
-    };
-    engine.setCallbacks(CallbackBit.RECV | CallbackBit.MSG_RECV);
-    let rc: number;
-    try {
-      rc = engine.recv(hooks);
-    } finally {
-      engine.setCallbacks(this.#callbackMask());
-    }
-    const table = entries.length + 4 <= meta.length ? meta : new Uint32Array(entries.length + 4);
-    table.set([rc >>> 0, consumed, entries.length / 3, out.length]);
-    table.set(entries, 4);
-    return [table, out.bytes()];
-  }
-
-  /** sendAll() for a backend without a batch path: the same, through the hooks. */
-  #sendAllHooks(engine: EventEngine, bytes: Buffer, meta: Uint32Array): Uint8Array | null {
-    // Fills the caller's buffer first, as the native batch path does.
-    const out = new GrowingBuffer(bytes);
-    const hooks: EventHooks = {
-      ...this.#hooks,
-      send: (data) => {
-        out.append(data);
-        return data.length;
-      },
-    };
-    engine.setCallbacks(this.#callbackMask() | CallbackBit.SEND);
-    let rc: number;
-    try {
-      rc = engine.send(hooks);
-    } finally {
-      this.#engine?.setCallbacks(this.#callbackMask());
-    }
-    meta[0] = rc >>> 0;
-    meta[1] = out.length;
-    return out.bytes();
   }
 
   #run(kind: 'recv' | 'send'): void {

@@ -62,17 +62,17 @@ export interface EventEngine {
   getQueuedMsgLength(): number;
   free(): void;
   /**
-   * Optional batch path: `recv()` reading `data` with the frame callbacks off. Completed
+   * Batch path: `recv()` reading `data` with the frame callbacks off. Completed
    * messages go into `out` (their bytes) and `meta`: a header of rc, bytes consumed, message
    * count and payload length, then `opcode | rsv << 8 | statusCode << 16`, offset, length
    * per message. Returns null when all fit, else `[meta, payload]` in new arrays.
    */
-  recvFrom?(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null;
+  recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null;
   /**
-   * Optional batch path: `send()` taking every byte into `out`; `meta` gets rc and the byte
+   * Batch path: `send()` taking every byte into `out`; `meta` gets rc and the byte
    * count. Returns null when all fit, else a new buffer with every byte.
    */
-  sendAll?(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null;
+  sendAll(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null;
 }
 
 export interface FrameHooks {

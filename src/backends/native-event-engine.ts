@@ -48,11 +48,11 @@ export class NativeEventEngine implements EventEngine {
   free(): void { this.#ctx.free(); }
 
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
-    return this.#ctx.recvFrom!(data, out, meta);
+    return this.#ctx.recvFrom(data, out, meta);
   }
 
   sendAll(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null {
-    return this.#ctx.sendAll!(hooks, out, meta);
+    return this.#ctx.sendAll(hooks, out, meta);
   }
 
   wantRead(): boolean { return this.#flag(WANT_READ) ?? this.#ctx.wantRead(); }

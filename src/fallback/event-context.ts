@@ -1,5 +1,6 @@
 import { CallbackBit, type EventEngine, type EventHooks } from '../backends/engine.js';
 import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
+import { BatchTransport } from './batch-transport.js';
 import { closeCodeOf, isValidReceivedCloseCode } from './close-code.js';
 import { Deque } from './deque.js';
 import { type FrameIo, isControl } from './frame-io.js';
@@ -54,6 +55,8 @@ export class FallbackEventEngine implements EventEngine {
   private queuedCount = 0;
   private queuedLength = 0;
   private fragmentBuf: Uint8Array | null = null;
+  /** The transport of recvFrom()/sendAll(), made on first use. */
+  private batch: BatchTransport | null = null;
 
   /** Receive side: whether the last frame's payload is still arriving. */
   private inFrame = false;
@@ -124,6 +127,39 @@ export class FallbackEventEngine implements EventEngine {
       }
     }
     return 0;
+  }
+
+  recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
+    const batch = (this.batch ??= new BatchTransport(this));
+    batch.startRecv(data, out);
+    // May run inside a callback of send(): that call goes on with its own hooks afterwards.
+    const { callbacks, hooks } = this;
+    this.callbacks = CallbackBit.RECV | CallbackBit.MSG_RECV;
+    let rc: number;
+    try {
+      rc = this.recv(batch);
+    } finally {
+      this.callbacks = callbacks;
+      this.hooks = hooks;
+    }
+    return batch.finishRecv(rc, meta);
+  }
+
+  sendAll(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null {
+    const batch = (this.batch ??= new BatchTransport(this));
+    batch.startSend(hooks, out);
+    // May run inside a callback of recv(): that call goes on with its own hooks afterwards.
+    const outer = this.hooks;
+    const callbacks = this.callbacks;
+    this.callbacks = callbacks | CallbackBit.SEND;
+    let rc: number;
+    try {
+      rc = this.send(batch);
+    } finally {
+      this.callbacks = callbacks;
+      this.hooks = outer;
+    }
+    return batch.finishSend(rc, meta);
   }
 
   send(hooks: EventHooks): number {
@@ -224,6 +260,7 @@ export class FallbackEventEngine implements EventEngine {
     this.dataQueue.clear();
     this.msgBuffer.clear();
     this.fragmentBuf = null;
+    this.batch = null;
   }
 
   // Receiving

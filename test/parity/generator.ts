@@ -24,7 +24,7 @@ export const DEFAULT_MAX_BYTES = 192 * 1024;
  * Bump when a change to the generator changes the session a seed gives, so that an old
  * seed is not mistaken for a fixed bug (saved JSON sessions replay the same forever).
  */
-export const GENERATOR_VERSION = 4;
+export const GENERATOR_VERSION = 5;
 
 /** Tracks the byte budget of a session. */
 class Budget {
@@ -278,7 +278,8 @@ function genOp(rng: Rng, budget: Budget, hostile: number, nested: boolean): OpSt
   const kind = rng.weighted([
     [30, 'queueMsg'], [nested ? 2 : 10, 'queueFrag'], [10, 'queueClose'], [3, 'noBuffering'],
     [3, 'maxRecv'], [3, 'rsvBits'], [hostile * 4, 'callbacks'], [hostile * 4, 'shutdownRead'],
-    [hostile * 4, 'shutdownWrite'], [hostile * 4, 'setError'],
+    [hostile * 4, 'shutdownWrite'], [hostile * 4, 'setError'], [nested ? 2 : 12, 'recvFrom'],
+    [nested ? 2 : 12, 'sendAll'],
   ] as const);
   const rsv = () => (rng.chance(0.2) ? rng.int(8) : undefined);
   switch (kind) {
@@ -313,6 +314,8 @@ function genOp(rng: Rng, budget: Budget, hostile: number, nested: boolean): OpSt
       return { op: 'maxRecv', length };
     }
     case 'rsvBits': return { op: 'rsvBits', bits: rng.int(8) };
+    case 'recvFrom': return { op: 'recvFrom', max: rng.chance(0.6) ? 0 : rng.range(1, 300) };
+    case 'sendAll': return { op: 'sendAll' };
     case 'callbacks': return { op: 'callbacks', mask: genCallbackMask(rng) };
     case 'shutdownRead': return { op: 'shutdownRead' };
     case 'shutdownWrite': return { op: 'shutdownWrite' };
@@ -353,7 +356,7 @@ export function generateEventSession(seed: number, options: GenOptions = {}): Ev
   if (rng.chance(0.08)) steps.push({ op: 'noBuffering', on: true });
   for (let i = 0; i < length && budget.left > 0; i++) {
     const what = rng.weighted([
-      [30, 'input'], [25, 'recv'], [18, 'op'], [20, 'send'], [7, 'exchange'],
+      [30, 'input'], [25, 'recv'], [18, 'op'], [20, 'send'], [7, 'exchange'], [7, 'batch'],
     ] as const);
     if (what === 'input') {
       const pieces: InputPiece[] = [];
@@ -364,6 +367,10 @@ export function generateEventSession(seed: number, options: GenOptions = {}): Ev
       steps.push({ op: what, plan: genIoPlan(rng, what, hostile), inside: genNested(rng, budget, hostile, what) });
     } else if (what === 'op') {
       steps.push(genOp(rng, budget, hostile, false));
+    } else if (what === 'batch') {
+      // A socket layer's turn: one read handed over with recvFrom(), one flush with sendAll().
+      steps.push({ op: 'input', pieces: genIncoming(rng, style, budget) });
+      steps.push({ op: 'recvFrom', max: 0 }, { op: 'sendAll' });
     } else {
       steps.push({ op: 'input', pieces: genIncoming(rng, style, budget) });
       steps.push({ op: 'recv', plan: genIoPlan(rng, 'recv', hostile), inside: genNested(rng, budget, hostile, 'recv') });

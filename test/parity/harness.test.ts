@@ -203,7 +203,10 @@ describe('generator', () => {
           if (step.inside?.some((n) => n.step.op === 'callbacks' && !(n.step.mask & running))) {
             see(`${step.op} callback removed inside ${step.op}()`);
           }
+          if (step.op === 'send' && step.inside?.some((n) => n.step.op === 'recvFrom')) see('recvFrom inside send()');
+          if (step.op === 'recv' && step.inside?.some((n) => n.step.op === 'sendAll')) see('sendAll inside recv()');
         }
+        if (step.op === 'recvFrom') see(step.max === 0 ? 'recvFrom all' : 'recvFrom part');
         if (step.op === 'queueMsg' && step.rsv !== undefined) see('queueMsg rsv');
         if (step.op === 'queueClose' && step.reason && step.reason.length > 123) see('reason too long');
         if (step.op === 'queueFrag' && step.reads.some((r) => typeof r === 'object' && r.n === 0 && !r.eof)) see('read stall');
@@ -221,6 +224,7 @@ describe('generator', () => {
       'op noBuffering', 'op maxRecv', 'op rsvBits', 'op callbacks', 'op frecv', 'op fsend',
       'queueMsg rsv', 'reason too long', 'read stall', 'no-buffering from the start',
       'recv callback removed inside recv()', 'send callback removed inside send()',
+      'op sendAll', 'recvFrom all', 'recvFrom part', 'recvFrom inside send()', 'sendAll inside recv()',
     ];
     expect(want.filter((w) => !seen.has(w))).toEqual([]);
   });
@@ -234,12 +238,29 @@ describe.runIf(nativeOk)('runner', () => {
     }
   });
 
+  test('records what the batch paths consume, deliver and send', () => {
+    const session = generateEventSession(1);
+    session.role = 'server';
+    session.steps = [
+      { op: 'input', pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('hi') },
+        { fin: 1, rsv: 0, opcode: 9, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('p') }] },
+      { op: 'recvFrom', max: 0 },
+      { op: 'sendAll' },
+    ];
+    expect(checkSession(session).kind).toBe('pass');
+    const { entries } = runSession(session, 'native');
+    expect(entries).toContain('recvFrom(all) len=15 = 15 messages [(rsv=0, opcode=1, statusCode=0, msg=6869), ' +
+      '(rsv=0, opcode=9, statusCode=0, msg=70)]');
+    expect(entries).toContain('sendAll() = "8a0170"');
+  });
+
   test('the recv split model matches the chunks wslay hands out', () => {
     let frames = 0;
     for (let i = 0; i < 600; i++) {
       const s = generateEventSession(sessionSeed(7, i));
+      // The model follows the recv callback's deliveries; recvFrom() reads the wire without it.
       if (s.callbacks !== ALL_CALLBACKS || s.steps.some((x) => x.op === 'callbacks' || x.op === 'noBuffering'
-        || ((x.op === 'recv' || x.op === 'send') && x.inside))) continue;
+        || x.op === 'recvFrom' || ((x.op === 'recv' || x.op === 'send') && x.inside))) continue;
       const t = runSession(s, 'native');
       const scanned = scanFrames(inputStream(s));
       const seen: number[][] = [];

@@ -114,6 +114,8 @@ export function describeOp(s: OpStep): string {
     case 'callbacks': return `configSetCallbacks(${callbackNames(s.mask)})`;
     case 'io': return `${s.kind}()`;
     case 'state': return 'getters';
+    case 'recvFrom': return `recvFrom(${s.max === 0 ? 'all' : `up to ${s.max} bytes`})`;
+    case 'sendAll': return 'sendAll()';
     case 'abort': return 'abort()';
   }
 }
@@ -273,6 +275,17 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
       case 'callbacks': return result(() => ctx.configSetCallbacks(subset(s.mask)));
       case 'state':
         return state(ctx);
+      case 'recvFrom': {
+        const data = new Uint8Array(s.max === 0 ? wire.available : Math.min(s.max, wire.available));
+        wire.take(data, data.length);
+        const messages: string[] = [];
+        const r = result(() => ctx.recvFrom(data, (opcode, msg, statusCode, rsv) => {
+          messages.push(`(rsv=${rsv}, opcode=${opcode}, statusCode=${statusCode}, msg=${hex(msg)})`);
+        }));
+        return `len=${data.length} ${r} messages [${messages.join(', ')}]`;
+      }
+      case 'sendAll':
+        return result(() => hex(ctx.sendAll()));
       case 'io': {
         // A nested recv()/send() takes whatever is there, then would-blocks.
         const outer = plan;

@@ -71,6 +71,13 @@ export type OpStep =
   /** Only inside a callback: read every getter. */
   | { op: 'state' }
   /**
+   * The batch path: recvFrom() of the next `max` bytes the peer sent (all of them when 0).
+   * What wslay leaves unconsumed is dropped, as a socket layer drops what follows a close.
+   */
+  | { op: 'recvFrom'; max: number }
+  /** The batch path: sendAll(). */
+  | { op: 'sendAll' }
+  /**
    * The crash probe's self-test: process.abort(), as a failed assertion in C would, but only
    * in a crash-probe worker (elsewhere a no-op). The generator never makes it.
    */

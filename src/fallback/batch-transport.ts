@@ -1,0 +1,142 @@
+import { Buffer } from 'node:buffer';
+import type { EventHooks } from '../backends/engine.js';
+import { ErrorCode } from '../constants.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** Bytes written into the caller's buffer while it has room, then into a spill buffer. */
+class ByteSink {
+  used = 0;
+  #base: Uint8Array = EMPTY;
+  #spill: Uint8Array | null = null;
+
+  reset(out: Uint8Array): void {
+    this.#base = out;
+    this.#spill = null;
+    this.used = 0;
+  }
+
+  append(src: Uint8Array): void {
+    const end = this.used + src.length;
+    if (this.#spill === null && end <= this.#base.length) {
+      this.#base.set(src, this.used);
+    } else {
+      const current = this.#spill ?? this.#base;
+      if (this.#spill === null || end > this.#spill.length) {
+        const grown = Buffer.allocUnsafe(Math.max(end, current.length * 2, 256));
+        grown.set(current.subarray(0, this.used));
+        this.#spill = grown;
+      }
+      this.#spill.set(src, this.used);
+    }
+    this.used = end;
+  }
+
+  /** Everything written, when it did not fit the caller's buffer; else null. */
+  spilled(): Uint8Array | null {
+    return this.#spill === null ? null : this.#spill.subarray(0, this.used);
+  }
+
+  release(): void {
+    this.#base = EMPTY;
+    this.#spill = null;
+  }
+}
+
+/**
+ * The transport of the batch paths (`EventEngine.recvFrom`/`sendAll`): the recv side reads
+ * one chunk held in memory, messages and sent bytes are written into buffers the caller
+ * owns, in the layout the native addon uses. genmask and fragmented reads go to the
+ * caller's hooks.
+ */
+export class BatchTransport implements EventHooks {
+  readonly #engine: { setError(code: number): void };
+  readonly #bytes = new ByteSink();
+  /** Per message: opcode | rsv << 8 | statusCode << 16, offset, length. */
+  readonly #entries: number[] = [];
+  #feed: Uint8Array = EMPTY;
+  #consumed = 0;
+  #out: Uint8Array = EMPTY;
+  #hooks: EventHooks | null = null;
+
+  constructor(engine: { setError(code: number): void }) {
+    this.#engine = engine;
+  }
+
+  startRecv(data: Uint8Array, out: Uint8Array): void {
+    this.#feed = data;
+    this.#consumed = 0;
+    this.#entries.length = 0;
+    this.#out = out;
+    this.#bytes.reset(out);
+  }
+
+  /** Writes the header (rc, consumed, message count, payload length) and the table. */
+  finishRecv(rc: number, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
+    const entries = this.#entries;
+    const bytes = this.#bytes;
+    const payload = bytes.spilled();
+    const table = 4 + entries.length <= meta.length ? meta : new Uint32Array(4 + entries.length);
+    table[0] = rc >>> 0;
+    table[1] = this.#consumed;
+    table[2] = entries.length / 3;
+    table[3] = bytes.used;
+    for (let i = 0; i < entries.length; i++) table[4 + i] = entries[i]!;
+    const out = this.#out;
+    this.#feed = EMPTY;
+    this.#out = EMPTY;
+    bytes.release();
+    if (table === meta && payload === null) return null;
+    return [table, payload ?? out];
+  }
+
+  startSend(hooks: EventHooks, out: Uint8Array): void {
+    this.#hooks = hooks;
+    this.#bytes.reset(out);
+  }
+
+  /** Writes rc and the byte count into `meta`; returns every byte when they did not fit `out`. */
+  finishSend(rc: number, meta: Uint32Array): Uint8Array | null {
+    meta[0] = rc >>> 0;
+    meta[1] = this.#bytes.used;
+    const spilled = this.#bytes.spilled();
+    this.#bytes.release();
+    this.#hooks = null;
+    return spilled;
+  }
+
+  recv(buf: Uint8Array): number {
+    const left = this.#feed.length - this.#consumed;
+    if (left === 0) {
+      this.#engine.setError(ErrorCode.WOULDBLOCK);
+      return -1;
+    }
+    const n = Math.min(left, buf.length);
+    buf.set(this.#feed.subarray(this.#consumed, this.#consumed + n));
+    this.#consumed += n;
+    return n;
+  }
+
+  send(data: Uint8Array): number {
+    this.#bytes.append(data);
+    return data.length;
+  }
+
+  genmask(buf: Uint8Array): number {
+    return this.#hooks === null ? -1 : this.#hooks.genmask(buf);
+  }
+
+  read(source: number, buf: Uint8Array): number {
+    return this.#hooks === null ? -1 : this.#hooks.read(source, buf);
+  }
+
+  onMsgRecv(rsv: number, opcode: number, msg: Uint8Array, statusCode: number): void {
+    this.#entries.push(opcode | (rsv << 8) | (statusCode << 16), this.#bytes.used, msg.length);
+    this.#bytes.append(msg);
+  }
+
+  // The frame callbacks are off on the batch paths.
+  onFrameRecvStart(): void {}
+  onFrameRecvChunk(): void {}
+  onFrameRecvEnd(): void {}
+}
