@@ -14,7 +14,7 @@ enum CallbackBit : uint32_t {
 
 enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameEnd, kMsgRecv };
 
-// Must match StateWord in src/backends/native.ts.
+// Must match the word indices in src/backends/native-event-engine.ts.
 enum StateWord {
   kValid, kWantRead, kWantWrite, kReadEnabled, kWriteEnabled, kCloseReceived, kCloseSent,
   kStatusCodeReceived, kStatusCodeSent, kQueuedMsgCount, kQueuedMsgLength, kStateWords,
@@ -71,16 +71,16 @@ EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
   Napi::Env env = info.Env();
   bool server = info[0].As<Napi::Boolean>().Value();
   mask_ = info[1].As<Napi::Number>().Uint32Value();
-  wslay_event_callbacks callbacks = CallbacksFor(mask_);
-  int rv = server ? wslay_event_context_server_init(&ctx_, &callbacks, this)
-                  : wslay_event_context_client_init(&ctx_, &callbacks, this);
+  active_ = CallbacksFor(mask_);
+  int rv = server ? wslay_event_context_server_init(&ctx_, &active_, this)
+                  : wslay_event_context_client_init(&ctx_, &active_, this);
   if (rv != 0) {
     ctx_ = nullptr;
     Napi::Error::New(env, "wslay could not create a context (out of memory)")
         .ThrowAsJavaScriptException();
     return;
   }
-  if (info[2].IsTypedArray()) {
+  if (info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
     Napi::Float64Array state = info[2].As<Napi::Float64Array>();
     if (state.ElementLength() >= kStateWords) {
       state_ref_ = Napi::Persistent(state);
@@ -120,6 +120,13 @@ void EventContextWrap::Publish() {
   state_[kQueuedMsgCount] = static_cast<double>(wslay_event_get_queued_msg_count(ctx_));
   state_[kQueuedMsgLength] = static_cast<double>(wslay_event_get_queued_msg_length(ctx_));
   state_[kValid] = 1;
+}
+
+// Every change of wslay's callbacks goes through here, so that a batch call made from inside
+// another call can put back exactly what that call was using.
+void EventContextWrap::Install(const wslay_event_callbacks& callbacks) {
+  active_ = callbacks;
+  wslay_event_config_set_callbacks(ctx_, &active_);
 }
 
 void EventContextWrap::Unpublish() {
@@ -290,8 +297,7 @@ Napi::Value EventContextWrap::Send(const Napi::CallbackInfo& info) {
 Napi::Value EventContextWrap::SetCallbacks(const Napi::CallbackInfo& info) {
   if (!Alive(info.Env())) return info.Env().Undefined();
   mask_ = info[0].As<Napi::Number>().Uint32Value();
-  wslay_event_callbacks callbacks = CallbacksFor(mask_);
-  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  Install(CallbacksFor(mask_));
   return info.Env().Undefined();
 }
 
@@ -507,6 +513,10 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
   Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
   constexpr size_t kHeader = 4 * sizeof(uint32_t);
+  if (meta.ByteLength() < kHeader) {
+    Napi::RangeError::New(env, "recvFrom() needs a meta array of at least 4 words").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   feed_ = data.Data();
   feed_len_ = data.ByteLength();
   feed_pos_ = 0;
@@ -516,10 +526,11 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   std::memset(&callbacks, 0, sizeof callbacks);
   callbacks.recv_callback = OnFeedRecv;
   callbacks.on_msg_recv_callback = OnCollectMsg;
-  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  // Inside a callback of send() or sendAll(), that call goes on with its own callbacks.
+  wslay_event_callbacks outer = active_;
+  Install(callbacks);
   int rv = wslay_event_recv(ctx_);
-  callbacks = CallbacksFor(mask_);
-  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  Install(outer);
   feed_ = nullptr;
   Publish();
 
@@ -565,19 +576,17 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
   Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
   CallScope scope(env, info[0].As<Napi::Object>(), {{kGenmask, "genmask"}, {kRead, "read"}});
   sent_.Reset(out.Data(), out.ByteLength());
+  wslay_event_callbacks outer = active_;
   wslay_event_callbacks callbacks = CallbacksFor(mask_);
   callbacks.send_callback = OnCollectSend;
-  wslay_event_config_set_callbacks(ctx_, &callbacks);
+  Install(callbacks);
   int rv;
   Unpublish();
   {
     ScopeGuard guard(scope_, &scope);
     rv = wslay_event_send(ctx_);
   }
-  if (ctx_ != nullptr) {
-    callbacks = CallbacksFor(mask_);
-    wslay_event_config_set_callbacks(ctx_, &callbacks);
-  }
+  if (ctx_ != nullptr) Install(outer);
   meta.Data()[0] = static_cast<uint32_t>(rv);
   meta.Data()[1] = static_cast<uint32_t>(sent_.used);
   Napi::Value result = env.Null();

@@ -41,6 +41,7 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   bool Alive(Napi::Env env);
   void Publish();
   void Unpublish();
+  void Install(const wslay_event_callbacks& callbacks);
   Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope, int (*fn)(wslay_event_context_ptr));
   void Release();
 
@@ -80,6 +81,8 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   bool free_pending_ = false;
   ScratchBuffer scratch_[kScratchCount];
   uint32_t mask_ = 0;
+  // The callbacks wslay is using now (see Install()).
+  wslay_event_callbacks active_{};
   MaskPool masks_;
   // RecvFrom's input.
   const uint8_t* feed_ = nullptr;

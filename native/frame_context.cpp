@@ -120,25 +120,26 @@ Napi::Value FrameContextWrap::Recv(const Napi::CallbackInfo& info) {
     rv = wslay_frame_recv(ctx_, &iocb);
   }
   // iocb.data points into the frame context's own buffer: copy it before anything else.
-  Napi::Value result;
-  if (rv < 0) {
-    result = Napi::Number::New(env, static_cast<double>(rv));
-  } else {
-    Napi::Object frame = Napi::Object::New(env);
-    frame.Set("fin", Napi::Number::New(env, iocb.fin));
-    frame.Set("rsv", Napi::Number::New(env, iocb.rsv));
-    frame.Set("opcode", Napi::Number::New(env, iocb.opcode));
-    frame.Set("payloadLength", Napi::Number::New(env, static_cast<double>(iocb.payload_length)));
-    frame.Set("mask", Napi::Number::New(env, iocb.mask));
-    Napi::Uint8Array data = Napi::Uint8Array::New(env, iocb.data_length);
-    if (!Made(env, data)) return env.Undefined();
-    if (iocb.data_length > 0) std::memcpy(data.Data(), iocb.data, iocb.data_length);
-    frame.Set("data", data);
-    result = frame;
-  }
+  Napi::Value result = rv < 0 ? Napi::Number::New(env, static_cast<double>(rv)) : Frame(env, iocb);
   if (scope_ == nullptr && free_pending_) Release();
   if (!scope.Finish()) return env.Undefined();
   return result;
+}
+
+// A received frame as a JS object with a copy of its data; undefined when it cannot be made.
+Napi::Value FrameContextWrap::Frame(Napi::Env env, const wslay_frame_iocb& iocb) {
+  Napi::Uint8Array data = Napi::Uint8Array::New(env, iocb.data_length);
+  if (!Made(env, data)) return env.Undefined();
+  if (iocb.data_length > 0) std::memcpy(data.Data(), iocb.data, iocb.data_length);
+  Napi::Object frame = Napi::Object::New(env);
+  if (!Made(env, frame)) return env.Undefined();
+  frame.Set("fin", Napi::Number::New(env, iocb.fin));
+  frame.Set("rsv", Napi::Number::New(env, iocb.rsv));
+  frame.Set("opcode", Napi::Number::New(env, iocb.opcode));
+  frame.Set("payloadLength", Napi::Number::New(env, static_cast<double>(iocb.payload_length)));
+  frame.Set("mask", Napi::Number::New(env, iocb.mask));
+  frame.Set("data", data);
+  return frame;
 }
 
 Napi::Value FrameContextWrap::Free(const Napi::CallbackInfo& info) {

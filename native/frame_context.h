@@ -26,6 +26,7 @@ class FrameContextWrap : public Napi::ObjectWrap<FrameContextWrap> {
 
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Recv(const Napi::CallbackInfo& info);
+  Napi::Value Frame(Napi::Env env, const wslay_frame_iocb& iocb);
   Napi::Value Free(const Napi::CallbackInfo& info);
 
   wslay_frame_context_ptr ctx_ = nullptr;

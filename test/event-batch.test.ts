@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EventContext, ErrorCode, StatusCode } from '../src/index.js';
+import { EventContext, ErrorCode, StatusCode, type EventCallbacks } from '../src/index.js';
 import { backends } from './helpers/backends.js';
 import { createPeer, hex } from './helpers/peer.js';
 
@@ -149,6 +149,50 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     expect(ctx.sendAll().toString('hex')).toBe('8a7d' + '61'.repeat(125) + '8a0162');
     ctx.recvFrom(hex('88 82 00 00 00 00 03 e8'), () => {});
     expect(ctx.sendAll().toString('hex')).toBe('880203e8');
+  });
+
+  // A client's genmask runs inside sendAll(): reads made from there must not touch its output.
+  const clientReadingInGenmask = (read: (ctx: EventContext) => void, callbacks: EventCallbacks = {}) => {
+    let calls = 0;
+    const ctx = EventContext.client({
+      ...callbacks,
+      genmask: (c, buf) => {
+        buf.fill(0);
+        if (calls++ === 0) read(c);
+        return 0;
+      },
+    }, { backend });
+    ctx.queueMsg({ opcode: 1, msg: 'one' });
+    ctx.queueMsg({ opcode: 2, msg: Buffer.alloc(300, 7) });
+    return ctx;
+  };
+  const bothFrames = '818300000000' + '6f6e65' + '82fe012c00000000' + '07'.repeat(300);
+
+  test('recvFrom() inside a hook of sendAll() leaves the output of sendAll() whole', () => {
+    const got: string[] = [];
+    const ctx = clientReadingInGenmask((c) => c.recvFrom(hex('81 02 68 69'), (_op, msg) => got.push(String(msg))));
+    expect(ctx.sendAll().toString('hex')).toBe(bothFrames);
+    expect(got).toEqual(['hi']);
+  });
+
+  test('recv() inside a hook of sendAll() leaves the rest of the output to sendAll()', () => {
+    const sent: Buffer[] = [];
+    const got: string[] = [];
+    let input: Buffer | null = hex('81 02 68 69');
+    const ctx = clientReadingInGenmask((c) => c.recv(), {
+      recv: (c, buf) => {
+        if (input === null) { c.setError(ErrorCode.WOULDBLOCK); return -1; }
+        buf.set(input);
+        const n = input.length;
+        input = null;
+        return n;
+      },
+      send: (_c, data) => { sent.push(Buffer.from(data)); return data.length; },
+      onMsgRecv: (_c, { msg }) => { got.push(Buffer.from(msg).toString()); },
+    });
+    expect(ctx.sendAll().toString('hex')).toBe(bothFrames);
+    expect(sent).toEqual([]);
+    expect(got).toEqual(['hi']);
   });
 
   test('a listener may call recvFrom on the same context while messages are delivered', () => {

@@ -65,7 +65,8 @@ export interface EventEngine {
    * Batch path: `recv()` reading `data` with the frame callbacks off. Completed
    * messages go into `out` (their bytes) and `meta`: a header of rc, bytes consumed, message
    * count and payload length, then `opcode | rsv << 8 | statusCode << 16`, offset, length
-   * per message. Returns null when all fit, else `[meta, payload]` in new arrays.
+   * per message. Returns null when all fit, else `[meta, payload]` holding everything, either
+   * of which may be the caller's own array when that one had room.
    */
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null;
   /**

@@ -55,8 +55,12 @@ export class FallbackEventEngine implements EventEngine {
   private queuedCount = 0;
   private queuedLength = 0;
   private fragmentBuf: Uint8Array | null = null;
-  /** The transport of recvFrom()/sendAll(), made on first use. */
-  private batch: BatchTransport | null = null;
+  /**
+   * The transports of recvFrom() and sendAll(), made on first use; two, because recvFrom()
+   * may run inside a hook of sendAll().
+   */
+  private recvBatch: BatchTransport | null = null;
+  private sendBatch: BatchTransport | null = null;
 
   /** Receive side: whether the last frame's payload is still arriving. */
   private inFrame = false;
@@ -109,7 +113,17 @@ export class FallbackEventEngine implements EventEngine {
   }
 
   recv(hooks: EventHooks): number {
+    // Inside a callback of another call, that call goes on with its own hooks afterwards.
+    const outer = this.hooks;
     this.hooks = hooks;
+    try {
+      return this.readLoop();
+    } finally {
+      this.hooks = outer;
+    }
+  }
+
+  private readLoop(): number {
     while (this.readEnabled) {
       const r = this.receiver.recv(this.io);
       if (r >= 0) {
@@ -130,26 +144,22 @@ export class FallbackEventEngine implements EventEngine {
   }
 
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
-    const batch = (this.batch ??= new BatchTransport(this));
+    const batch = (this.recvBatch ??= new BatchTransport(this));
     batch.startRecv(data, out);
-    // May run inside a callback of send(): that call goes on with its own hooks afterwards.
-    const { callbacks, hooks } = this;
+    const callbacks = this.callbacks;
     this.callbacks = CallbackBit.RECV | CallbackBit.MSG_RECV;
     let rc: number;
     try {
       rc = this.recv(batch);
     } finally {
       this.callbacks = callbacks;
-      this.hooks = hooks;
     }
     return batch.finishRecv(rc, meta);
   }
 
   sendAll(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null {
-    const batch = (this.batch ??= new BatchTransport(this));
+    const batch = (this.sendBatch ??= new BatchTransport(this));
     batch.startSend(hooks, out);
-    // May run inside a callback of recv(): that call goes on with its own hooks afterwards.
-    const outer = this.hooks;
     const callbacks = this.callbacks;
     this.callbacks = callbacks | CallbackBit.SEND;
     let rc: number;
@@ -157,13 +167,21 @@ export class FallbackEventEngine implements EventEngine {
       rc = this.send(batch);
     } finally {
       this.callbacks = callbacks;
-      this.hooks = outer;
     }
     return batch.finishSend(rc, meta);
   }
 
   send(hooks: EventHooks): number {
+    const outer = this.hooks;
     this.hooks = hooks;
+    try {
+      return this.writeLoop();
+    } finally {
+      this.hooks = outer;
+    }
+  }
+
+  private writeLoop(): number {
     while (this.writeEnabled
       && (this.omsg !== null || this.ctrlQueue.length > 0 || this.dataQueue.length > 0)) {
       let m = this.omsg;
@@ -260,7 +278,8 @@ export class FallbackEventEngine implements EventEngine {
     this.dataQueue.clear();
     this.msgBuffer.clear();
     this.fragmentBuf = null;
-    this.batch = null;
+    this.recvBatch = null;
+    this.sendBatch = null;
   }
 
   // Receiving

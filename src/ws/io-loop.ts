@@ -105,15 +105,22 @@ export class IoLoop<Owner> {
    * 4 KiB buffers per connection. Null once the connection is destroyed or closed.
    */
   #context(): EventContext | null {
-    if (this.#ctx !== null || this.#destroyed) return this.#ctx;
+    if (this.#destroyed) return null;
+    if (this.#ctx !== null) return this.#ctx;
     // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
     // wslay per socket read and per flush, and a client's masks come from the default genmask.
     const contextOptions = { backend: this.#options.backend };
-    const ctx = this.#options.role === 'server' ? EventContext.server({}, contextOptions)
-      : EventContext.client({}, contextOptions);
-    ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
-    this.#ctx = ctx;
-    return ctx;
+    try {
+      const ctx = this.#options.role === 'server' ? EventContext.server({}, contextOptions)
+        : EventContext.client({}, contextOptions);
+      ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
+      this.#ctx = ctx;
+      return ctx;
+    } catch (error) {
+      // Out of memory in wslay: this connection fails, whoever asked (a read, a flush, send()).
+      this.#fail(error);
+      return null;
+    }
   }
 
   /** Starts reading; `head` holds bytes the HTTP parser read past the handshake. */

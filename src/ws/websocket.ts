@@ -291,7 +291,11 @@ export class WebSocket extends EventEmitter {
       this.#fragments = [];
       this.#fragmentCallbacks = [];
     }
-    loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done);
+    if (!loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done)) {
+      // The connection failed just now (wslay could not make its context).
+      this.#notOpen(done);
+      return false;
+    }
     return this.#belowHighWaterMark(buffered);
   }
 

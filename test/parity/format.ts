@@ -72,6 +72,8 @@ export function formatSession(session: Session): string {
         lines.push(`${n}peer sends ${first}`, ...rest.map((l) => `       ${l}`));
       } else if (s.op === 'recv' || s.op === 'send') {
         lines.push(`${n}${s.op}()  ${s.op} callback plan ${plan(s.plan)}`, ...nested(s.inside));
+      } else if (s.op === 'sendAll') {
+        lines.push(`${n}${describeOp(s)}`, ...nested(s.inside));
       } else {
         lines.push(`${n}${describeOp(s)}${opDetail(s)}`);
       }

@@ -315,7 +315,7 @@ function genOp(rng: Rng, budget: Budget, hostile: number, nested: boolean): OpSt
     }
     case 'rsvBits': return { op: 'rsvBits', bits: rng.int(8) };
     case 'recvFrom': return { op: 'recvFrom', max: rng.chance(0.6) ? 0 : rng.range(1, 300) };
-    case 'sendAll': return { op: 'sendAll' };
+    case 'sendAll': return nested ? { op: 'sendAll' } : { op: 'sendAll', inside: genNested(rng, budget, hostile, 'send') };
     case 'callbacks': return { op: 'callbacks', mask: genCallbackMask(rng) };
     case 'shutdownRead': return { op: 'shutdownRead' };
     case 'shutdownWrite': return { op: 'shutdownWrite' };
@@ -370,7 +370,7 @@ export function generateEventSession(seed: number, options: GenOptions = {}): Ev
     } else if (what === 'batch') {
       // A socket layer's turn: one read handed over with recvFrom(), one flush with sendAll().
       steps.push({ op: 'input', pieces: genIncoming(rng, style, budget) });
-      steps.push({ op: 'recvFrom', max: 0 }, { op: 'sendAll' });
+      steps.push({ op: 'recvFrom', max: 0 }, { op: 'sendAll', inside: genNested(rng, budget, hostile, 'send') });
     } else {
       steps.push({ op: 'input', pieces: genIncoming(rng, style, budget) });
       steps.push({ op: 'recv', plan: genIoPlan(rng, 'recv', hostile), inside: genNested(rng, budget, hostile, 'recv') });
@@ -378,7 +378,9 @@ export function generateEventSession(seed: number, options: GenOptions = {}): Ev
     }
   }
   if (rng.chance(0.7)) steps.push({ op: 'recv', plan: [] }, { op: 'send', plan: [] });
-  for (const s of steps) if ((s.op === 'recv' || s.op === 'send') && s.inside === undefined) delete s.inside;
+  for (const s of steps) {
+    if ((s.op === 'recv' || s.op === 'send' || s.op === 'sendAll') && s.inside === undefined) delete s.inside;
+  }
   stripUndefined(steps);
   return { api: 'event', role, seed, callbacks, genmaskFail, steps };
 }

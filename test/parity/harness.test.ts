@@ -207,6 +207,10 @@ describe('generator', () => {
           if (step.op === 'recv' && step.inside?.some((n) => n.step.op === 'sendAll')) see('sendAll inside recv()');
         }
         if (step.op === 'recvFrom') see(step.max === 0 ? 'recvFrom all' : 'recvFrom part');
+        if (step.op === 'sendAll') {
+          if (step.inside?.some((n) => n.step.op === 'io')) see('recv() inside sendAll()');
+          if (step.inside?.some((n) => n.step.op === 'recvFrom')) see('recvFrom inside sendAll()');
+        }
         if (step.op === 'queueMsg' && step.rsv !== undefined) see('queueMsg rsv');
         if (step.op === 'queueClose' && step.reason && step.reason.length > 123) see('reason too long');
         if (step.op === 'queueFrag' && step.reads.some((r) => typeof r === 'object' && r.n === 0 && !r.eof)) see('read stall');
@@ -225,6 +229,7 @@ describe('generator', () => {
       'queueMsg rsv', 'reason too long', 'read stall', 'no-buffering from the start',
       'recv callback removed inside recv()', 'send callback removed inside send()',
       'op sendAll', 'recvFrom all', 'recvFrom part', 'recvFrom inside send()', 'sendAll inside recv()',
+      'recv() inside sendAll()', 'recvFrom inside sendAll()',
     ];
     expect(want.filter((w) => !seen.has(w))).toEqual([]);
   });

@@ -335,6 +335,11 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
       cbIndex = 0;
       rec.add(`${step.op}() ${result(() => (step.op === 'recv' ? ctx.recv() : ctx.send()))}`);
       inside = [];
+    } else if (step.op === 'sendAll') {
+      inside = step.inside ?? [];
+      cbIndex = 0;
+      rec.add(`${describeOp(step)} ${runOp(ctx, step)}`);
+      inside = [];
     } else {
       rec.add(`${describeOp(step)} ${runOp(ctx, step)}`);
     }

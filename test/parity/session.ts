@@ -75,8 +75,8 @@ export type OpStep =
    * What wslay leaves unconsumed is dropped, as a socket layer drops what follows a close.
    */
   | { op: 'recvFrom'; max: number }
-  /** The batch path: sendAll(). */
-  | { op: 'sendAll' }
+  /** The batch path: sendAll(), with operations run inside its genmask/read callbacks. */
+  | { op: 'sendAll'; inside?: Nested[] }
   /**
    * The crash probe's self-test: process.abort(), as a failed assertion in C would, but only
    * in a crash-probe worker (elsewhere a no-op). The generator never makes it.

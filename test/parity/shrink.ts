@@ -107,6 +107,9 @@ function* smallerOp(s: OpStep): Generator<OpStep> {
         yield { op: 'queueClose' };
       }
       return;
+    case 'sendAll':
+      for (const inside of smallerNested(s.inside)) yield withoutUndefined({ ...s, inside });
+      return;
     default:
   }
 }

@@ -96,6 +96,25 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
+  test('a context that cannot be made fails that connection with an error, not the process', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = await connection as [WebSocket];
+    vi.spyOn(EventContext, 'server').mockImplementation(() => {
+      throw new Error('wslay could not create a context (out of memory)');
+    });
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const sent = new Promise<Error | undefined>((resolve) => ws.send('hello', resolve));
+    expect((await sent)?.message).toMatch(/not open/);
+    const { code } = await closed(ws);
+    expect(code).toBe(1006);
+    expect(errors.map((e) => e.message)).toEqual(['wslay could not create a context (out of memory)']);
+    await peer.closed;
+    await srv.close();
+  });
+
   test('echoing a batch of messages costs one recvFrom() and one sendAll()', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
