@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
-import { EventContext, type Backend } from '../event-context.js';
+import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
 
 export type SendCallback = (error?: Error) => void;
@@ -64,6 +64,8 @@ export class IoLoop<Owner> {
   readonly #owner: Owner;
   readonly #options: IoOptions;
   #ctx: EventContext | null = null;
+  /** recvFrom()'s listener, made with the first read: idle connections hold no closure. */
+  #listener: RecvFromListener | null = null;
 
   #inbox: Received[] = [];
 
@@ -207,7 +209,8 @@ export class IoLoop<Owner> {
     let frameError = false;
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
-      ctx.recvFrom(chunk, this.#received);
+      this.#listener ??= (opcode, msg, statusCode) => this.#received(opcode, msg, statusCode);
+      ctx.recvFrom(chunk, this.#listener);
     } catch (error) {
       if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
         this.#fail(error);
@@ -224,7 +227,7 @@ export class IoLoop<Owner> {
     }
   }
 
-  readonly #received = (opcode: number, msg: Buffer, statusCode: number): void => {
+  #received(opcode: number, msg: Buffer, statusCode: number): void {
     // recvFrom() hands out buffers the caller owns: no copy needed.
     if (opcode !== Opcode.CONNECTION_CLOSE) {
       this.#inbox.push({ opcode, data: msg });
@@ -240,7 +243,7 @@ export class IoLoop<Owner> {
     }
     this.#closeCode = statusCode === 0 ? StatusCode.NO_STATUS_RCVD : statusCode;
     this.#closeReason = reason;
-  };
+  }
 
   /** Bookkeeping after wslay read a chunk; true when the connection started closing. */
   #afterRecv(ctx: EventContext, frameError: boolean): boolean {
