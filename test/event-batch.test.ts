@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { EventContext, ErrorCode, StatusCode, type EventCallbacks } from '../src/index.js';
 import { backends } from './helpers/backends.js';
-import { createPeer, hex } from './helpers/peer.js';
+import { createPeer, hex, recvOnce } from './helpers/peer.js';
 
 type Got = [number, string, number, number];
 
@@ -178,15 +178,8 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
   test('recv() inside a hook of sendAll() leaves the rest of the output to sendAll()', () => {
     const sent: Buffer[] = [];
     const got: string[] = [];
-    let input: Buffer | null = hex('81 02 68 69');
     const ctx = clientReadingInGenmask((c) => c.recv(), {
-      recv: (c, buf) => {
-        if (input === null) { c.setError(ErrorCode.WOULDBLOCK); return -1; }
-        buf.set(input);
-        const n = input.length;
-        input = null;
-        return n;
-      },
+      recv: recvOnce(hex('81 02 68 69')),
       send: (_c, data) => { sent.push(Buffer.from(data)); return data.length; },
       onMsgRecv: (_c, { msg }) => { got.push(Buffer.from(msg).toString()); },
     });

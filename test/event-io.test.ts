@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ErrorCode, EventContext, MSG_MORE } from '../src/index.js';
 import { backends } from './helpers/backends.js';
-import { createPeer, pump } from './helpers/peer.js';
+import { createPeer, pump, recvOnce } from './helpers/peer.js';
 
 describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)', (backend) => {
   const server = (sendLimit?: number) => createPeer({ backend, role: 'server', sendLimit });
@@ -12,16 +12,9 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
     const look = (c: EventContext, where: string) => seen.push(
       `${where} queued=${c.getQueuedMsgCount()}/${c.getQueuedMsgLength()} wantWrite=${c.wantWrite()} ` +
       `closeReceived=${c.getCloseReceived()} readEnabled=${c.getReadEnabled()}`);
-    let input: Buffer | null = Buffer.from('880203e8', 'hex');
     const ctx = EventContext.client({
       send: (c, data) => { look(c, 'send'); return data.length; },
-      recv: (c, buf) => {
-        if (input === null) { c.setError(ErrorCode.WOULDBLOCK); return -1; }
-        buf.set(input);
-        const n = input.length;
-        input = null;
-        return n;
-      },
+      recv: recvOnce(Buffer.from('880203e8', 'hex')),
       onMsgRecv: (c) => look(c, 'msg'),
     }, { backend });
     ctx.queueMsg({ opcode: 1, msg: 'ab' });

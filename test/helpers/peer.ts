@@ -10,6 +10,21 @@ export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'he
 /** The masking key of RFC 6455 §5.7's examples. */
 export const RFC_MASK = [0x37, 0xfa, 0x21, 0x3d];
 
+/** A recv callback that hands out `bytes` in one call (they fit wslay's 4 KiB), then would-blocks. */
+export function recvOnce(bytes: Uint8Array): NonNullable<EventCallbacks['recv']> {
+  let input: Uint8Array | null = bytes;
+  return (ctx, buf) => {
+    if (input === null) {
+      ctx.setError(ErrorCode.WOULDBLOCK);
+      return -1;
+    }
+    buf.set(input);
+    const n = input.length;
+    input = null;
+    return n;
+  };
+}
+
 export interface PeerOptions {
   backend: Backend;
   role: 'server' | 'client';
