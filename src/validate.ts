@@ -30,11 +30,11 @@ export function bytes(value: unknown, name: string): Uint8Array {
   return value;
 }
 
-const encoder = new TextEncoder();
 
 /** Strings are sent as UTF-8, as the API promises. */
 export function bytesOrString(value: unknown, name: string): Uint8Array {
-  if (typeof value === 'string') return encoder.encode(value);
+  // Buffer.from takes small strings from Node's pool: TextEncoder allocates a new ArrayBuffer each time.
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (!(value instanceof Uint8Array)) {
     throw new TypeError(`${name} must be a string or a Uint8Array, got ${show(value)}`);
   }

@@ -37,6 +37,17 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
     ]);
   });
 
+  test('queueMsg copies the payload: changing the buffer afterwards changes nothing sent', () => {
+    const s = server();
+    const payload = Buffer.from('Hello');
+    const bytes = new Uint8Array([1, 2, 3]);
+    s.ctx.queueMsg({ opcode: 1, msg: payload });
+    s.ctx.queueMsg({ opcode: 2, msg: bytes });
+    payload.fill(0x78);
+    bytes.fill(0);
+    expect(s.flush().toString('hex')).toBe('810548656c6c6f' + '8203010203');
+  });
+
   test('a frame is sent as header then payload, with MSG_MORE on the header', () => {
     const s = server();
     s.ctx.queueMsg({ opcode: 1, msg: 'Hello' });

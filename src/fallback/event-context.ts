@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { CallbackBit, type EventEngine, type EventHooks } from '../backends/engine.js';
 import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
 import { BatchTransport } from './batch-transport.js';
@@ -206,7 +207,11 @@ export class FallbackEventEngine implements EventEngine {
     const bits = rsv < 0 ? 0 : rsv;
     if (!this.rsvAllowed(opcode, bits)) return ErrorCode.INVALID_ARGUMENT;
     if (isControl(opcode) && msg.length > MAX_CONTROL_PAYLOAD) return ErrorCode.INVALID_ARGUMENT;
-    this.enqueue(wholeMessage(opcode, bits, msg.slice()));
+    // wslay copies the payload here; Buffer#slice would not, and a pooled copy is cheaper
+    // than Uint8Array#slice's new ArrayBuffer.
+    const copy = Buffer.allocUnsafe(msg.length);
+    copy.set(msg);
+    this.enqueue(wholeMessage(opcode, bits, copy));
     return 0;
   }
 

@@ -238,8 +238,15 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
 
   const runOp = (ctx: EventContext, s: OpStep): string => {
     switch (s.op) {
-      case 'queueMsg':
-        return result(() => ctx.queueMsg({ opcode: s.opcode, msg: s.msg }, s.rsv));
+      case 'queueMsg': {
+        // A Buffer the caller scribbles over once it is queued: wslay has copied it by then.
+        const msg = Buffer.from(s.msg);
+        try {
+          return result(() => ctx.queueMsg({ opcode: s.opcode, msg }, s.rsv));
+        } finally {
+          msg.fill(0xee);
+        }
+      }
       case 'queueFrag': {
         const reader = { salt: s.salt, reads: s.reads, i: 0, pos: 0 };
         readers.push(reader);
