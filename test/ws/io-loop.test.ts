@@ -115,6 +115,23 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
+  test('a reply from a message listener is written before the read that brought the message ends', async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws, req] = await connection as [WebSocket, http.IncomingMessage];
+    ws.on('message', (data) => ws.send(data));
+    // The loop starts reading on a later turn: a listener added after it runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const writesWhenReadEnds: number[] = [];
+    req.socket.on('data', () => writesWhenReadEnds.push(srv.writes.length));
+    const before = srv.writes.length;
+    peer.write(frame(0x1, 'echo'));
+    await until(() => writesWhenReadEnds.length > 0);
+    expect(writesWhenReadEnds[0]).toBe(before + 1);
+    await srv.close();
+  });
+
   test('echoing a batch of messages costs one recvFrom() and one sendAll()', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
