@@ -383,8 +383,10 @@ export class IoLoop<Owner> {
   }
 
   #fail(error: unknown): void {
-    this.#events.failure(this.#owner, error instanceof Error ? error : new Error(String(error)));
+    // Destroyed first: an 'error' listener that sends must find the connection gone, not
+    // try (and fail) to make a context again.
     this.destroy();
+    this.#events.failure(this.#owner, error instanceof Error ? error : new Error(String(error)));
   }
 
   #failUnflushed(): void {

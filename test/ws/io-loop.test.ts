@@ -105,7 +105,10 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
       throw new Error('wslay could not create a context (out of memory)');
     });
     const errors: Error[] = [];
-    ws.on('error', (error) => errors.push(error));
+    ws.on('error', (error) => {
+      errors.push(error);
+      ws.send('after the error');   // finds the connection gone: no second attempt, no second error
+    });
     const sent = new Promise<Error | undefined>((resolve) => ws.send('hello', resolve));
     expect((await sent)?.message).toMatch(/not open/);
     const { code } = await closed(ws);
