@@ -24,7 +24,7 @@ export const DEFAULT_MAX_BYTES = 192 * 1024;
  * Bump when a change to the generator changes the session a seed gives, so that an old
  * seed is not mistaken for a fixed bug (saved JSON sessions replay the same forever).
  */
-export const GENERATOR_VERSION = 5;
+export const GENERATOR_VERSION = 6;
 
 /** Tracks the byte budget of a session. */
 class Budget {

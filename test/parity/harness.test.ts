@@ -259,6 +259,20 @@ describe.runIf(nativeOk)('runner', () => {
     expect(entries).toContain('sendAll() = "8a0170"');
   });
 
+  test('runs the operations nested inside sendAll() in its callbacks', () => {
+    const session = generateEventSession(1);
+    session.role = 'client';
+    session.callbacks = ALL_CALLBACKS;
+    session.steps = [
+      { op: 'queueMsg', opcode: 1, msg: Buffer.from('a') },
+      { op: 'sendAll', inside: [{ at: 0, step: { op: 'state' } }] },
+    ];
+    expect(checkSession(session).kind).toBe('pass');
+    const { entries } = runSession(session, 'native');
+    const genmask = entries.findIndex((e) => e.startsWith('genmask('));
+    expect(entries[genmask + 1]).toMatch(/^ {2}in callback 0: getters state wantRead=1 wantWrite=1 .* queuedCount=1 queuedLength=1$/);
+  });
+
   test('the recv split model matches the chunks wslay hands out', () => {
     let frames = 0;
     for (let i = 0; i < 600; i++) {

@@ -239,8 +239,9 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
   const runOp = (ctx: EventContext, s: OpStep): string => {
     switch (s.op) {
       case 'queueMsg': {
-        // A Buffer the caller scribbles over once it is queued: wslay has copied it by then.
-        const msg = Buffer.from(s.msg);
+        // A payload the caller scribbles over once it is queued: wslay has copied it by then.
+        // Buffers (whose slice() is a view) and plain Uint8Arrays both, chosen by length.
+        const msg = s.msg.length % 2 === 0 ? Buffer.from(s.msg) : new Uint8Array(s.msg);
         try {
           return result(() => ctx.queueMsg({ opcode: s.opcode, msg }, s.rsv));
         } finally {
