@@ -48,6 +48,9 @@ export function isCtrlFrame(opcode: number): boolean {
   if (typeof opcode !== 'number' || !Number.isInteger(opcode)) {
     throw new TypeError(`opcode must be an integer, got ${describe(opcode)}`);
   }
+  if (opcode < 0 || opcode > 15) {
+    throw new RangeError(`opcode must be an integer from 0 to 15, got ${opcode}`);
+  }
   return ((opcode >> 3) & 1) === 1;
 }
 

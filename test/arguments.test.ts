@@ -15,6 +15,8 @@ test('isCtrlFrame is true for opcodes 8 to 15 only', () => {
   expect([0, 1, 2, 7].map(isCtrlFrame)).toEqual([false, false, false, false]);
   expect([8, 9, 10, 15].map(isCtrlFrame)).toEqual([true, true, true, true]);
   expect(() => isCtrlFrame('8' as unknown as number)).toThrow(TypeError);
+  expect(() => isCtrlFrame(-1)).toThrow(RangeError);
+  expect(() => isCtrlFrame(16)).toThrow(RangeError);
 });
 
 test('WslayError carries the code and its name', () => {
