@@ -1,13 +1,12 @@
 import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
 import { WslayError } from './errors.js';
-import type { FrameEngine, FrameHooks, RawFrameIocb } from './backends/engine.js';
+import type { FrameEngine, FrameHooks, FrameIocb } from './backends/engine.js';
 import { resolveBackend, type Backend } from './backends/select.js';
 import type { ContextOptions } from './event-context.js';
 import * as check from './validate.js';
 
-/** `struct wslay_frame_iocb`; `data` holds the payload bytes of this call. */
-export type FrameIocb = RawFrameIocb;
+export type { FrameIocb };
 
 export interface FrameCallbacks {
   /** Send (part of) `data`; return the bytes taken, or -1 (or 0) when it would block. */

@@ -82,8 +82,11 @@ export interface FrameHooks {
   genmask(buf: Uint8Array): number;
 }
 
-/** A received frame (`struct wslay_frame_iocb`); `data` is a copy owned by the caller. */
-export interface RawFrameIocb {
+/**
+ * `struct wslay_frame_iocb`: a frame to send, or a received frame or piece of one; `data`
+ * holds the payload bytes of this call, a copy the caller owns.
+ */
+export interface FrameIocb {
   fin: number;
   rsv: number;
   opcode: number;
@@ -96,7 +99,7 @@ export interface FrameEngine {
   send(hooks: FrameHooks, fin: number, rsv: number, opcode: number, payloadLength: number,
     mask: number, data: Uint8Array): number;
   /** The received frame, or a negative wslay error code. */
-  recv(hooks: FrameHooks): RawFrameIocb | number;
+  recv(hooks: FrameHooks): FrameIocb | number;
   free(): void;
 }
 

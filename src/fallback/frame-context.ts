@@ -1,4 +1,4 @@
-import type { FrameEngine, FrameHooks, RawFrameIocb } from '../backends/engine.js';
+import type { FrameEngine, FrameHooks, FrameIocb } from '../backends/engine.js';
 import { FrameReceiver } from './frame-receiver.js';
 import { FrameSender } from './frame-sender.js';
 
@@ -12,7 +12,7 @@ export class FallbackFrameEngine implements FrameEngine {
     return this.sender.send(hooks, fin, rsv, opcode, payloadLength, mask, data);
   }
 
-  recv(hooks: FrameHooks): RawFrameIocb | number {
+  recv(hooks: FrameHooks): FrameIocb | number {
     const rx = this.receiver;
     const r = rx.recv(hooks);
     if (r < 0) return r;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { FrameEngine, FrameHooks, RawFrameIocb } from '../../src/backends/engine.js';
+import type { FrameEngine, FrameHooks, FrameIocb } from '../../src/backends/engine.js';
 import { ErrorCode, MSG_MORE } from '../../src/constants.js';
 import { fallbackBackend } from '../../src/fallback/index.js';
 import { hex, toHex } from './harness/engine-peer.js';
@@ -51,7 +51,7 @@ function framePeer() {
 }
 
 const hello = Buffer.from('Hello').toString('hex');
-const frameOf = (r: RawFrameIocb | number) => (typeof r === 'number' ? r
+const frameOf = (r: FrameIocb | number) => (typeof r === 'number' ? r
   : { ...r, data: toHex(r.data) });
 
 describe('frame API: sending', () => {
