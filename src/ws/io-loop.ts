@@ -76,6 +76,12 @@ export class IoLoop<Owner> {
    * the next flush writes bytes, and that write completes them.
    */
   #unflushed: SendCallback[] = [];
+  /**
+   * Frames taken out of wslay before a ping or pong was queued, so that it cannot go ahead
+   * of them; they lead the next flush's write.
+   */
+  #ahead: Buffer[] = [];
+  #aheadLength = 0;
   #closeRequest: { code: number | undefined; reason: Buffer | undefined } | null = null;
   /** A close is requested, queued or sent, by us or by wslay: nothing more can be sent. */
   #sendingDone = false;
@@ -151,7 +157,7 @@ export class IoLoop<Owner> {
 
   get bufferedAmount(): number {
     const queued = this.#ctx === null ? 0 : this.#ctx.getQueuedMsgLength();
-    return queued + this.#socket.writableLength;
+    return queued + this.#aheadLength + this.#socket.writableLength;
   }
 
   /** Whether frames may still be queued: no close is requested, queued, sent or received. */
@@ -164,6 +170,18 @@ export class IoLoop<Owner> {
     if (this.#sendingDone) return false;
     const ctx = this.#context();
     if (ctx === null) return false;
+    // wslay sends a control frame ahead of the messages it holds; ws keeps the order of
+    // the calls, so what was sent before a ping or pong is written first.
+    if (opcode >= Opcode.CONNECTION_CLOSE && ctx.getQueuedMsgCount() > 0) {
+      try {
+        const ahead = ctx.sendAll();
+        if (ahead.length > 0) this.#ahead.push(ahead);
+        this.#aheadLength += ahead.length;
+      } catch (error) {
+        this.#fail(error);
+        return false;
+      }
+    }
     ctx.queueMsg({ opcode, msg: data });
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
@@ -315,10 +333,15 @@ export class IoLoop<Owner> {
     if (this.#socketBlocked || this.#destroyed) return;
     if (this.#ctx === null && this.#closeRequest === null) return;
     const ctx = this.#context();
-    if (ctx === null || (!ctx.wantWrite() && this.#closeRequest === null)) return;
+    if (ctx === null || (!ctx.wantWrite() && this.#closeRequest === null && this.#ahead.length === 0)) return;
     let output: Buffer;
     try {
       output = ctx.sendAll();
+      if (this.#ahead.length > 0) {
+        output = Buffer.concat([...this.#ahead, output]);
+        this.#ahead = [];
+        this.#aheadLength = 0;
+      }
       const request = this.#closeRequest;
       this.#closeRequest = null;
       // Still writable after a full flush means no close is queued or sent yet.

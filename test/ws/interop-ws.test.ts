@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
-import { backends, closed, closeServer, listen, nextMessage, pattern, portOf, SIZES, text } from './helpers.js';
+import { backends, closed, closeServer, listen, nextMessage, pattern, portOf, SIZES, text, until } from './helpers.js';
 
 const pickChat = (offered: Set<string>) => (offered.has('chat') ? 'chat' : false);
 
@@ -34,6 +34,23 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
       client.close();
       await closed(server);
     });
+  });
+
+  test('ping() and pong() reach the peer in the order of the calls, as with ws', async () => {
+    const { client, server } = await pair();
+    const seen: string[] = [];
+    client.on('message', (data) => seen.push(`message ${String(data)}`));
+    client.on('ping', (data) => seen.push(`ping ${String(data)}`));
+    client.on('pong', (data) => seen.push(`pong ${String(data)}`));
+    for (let i = 0; i < 3; i++) server.send(`m${i}`);
+    server.ping('p');
+    server.send('m3');
+    server.pong('q');
+    server.send('m4');
+    await until(() => seen.length === 7);
+    expect(seen).toEqual(['message m0', 'message m1', 'message m2', 'ping p', 'message m3', 'pong q', 'message m4']);
+    client.close();
+    await closed(server);
   });
 
   test('a fragmented message from the client arrives as one message', async () => {

@@ -47,10 +47,10 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await until(() => parseFrames(peer.received).length === 101);
     expect(srv.writes.length - before).toBe(1);
     const frames = parseFrames(peer.received);
-    // wslay sends control frames ahead of queued data.
-    expect(frames[0]!.opcode).toBe(0x9);
-    expect(frames.slice(1).map((f) => f.payload.toString()))
+    // In the order of the calls, though wslay alone would send the ping ahead of the rest.
+    expect(frames.slice(0, 100).map((f) => f.payload.toString()))
       .toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
+    expect(frames[100]!.opcode).toBe(0x9);
     await srv.close();
   });
 
