@@ -22,7 +22,8 @@ export interface ClientHandshakeEvents {
   upgraded(res: IncomingMessage, socket: Socket, head: Buffer, protocol: string): void;
   /** A response other than 101; true when the application took it ('unexpected-response'). */
   unexpectedResponse(req: ClientRequest, res: IncomingMessage): boolean;
-  failed(error: Error): void;
+  /** The handshake is over without a connection; null after an 'unexpected-response'. */
+  failed(error: Error | null): void;
 }
 
 /** The URL a client may connect to, or a SyntaxError saying what is wrong with it. */
@@ -111,14 +112,17 @@ export function startClientHandshake(options: ClientHandshakeOptions,
   req.on('error', fail);
   req.on('response', (res) => {
     if (settled) return;
-    const error = new Error(`Unexpected server response: ${res.statusCode}`);
     if (!events.unexpectedResponse(req, res)) {
-      fail(error);
+      fail(new Error(`Unexpected server response: ${res.statusCode}`));
       return;
     }
-    // The application reads the response; the handshake has failed once it is over.
+    // The application reads the response and learns why from it: no 'error', as with ws.
+    // Unlike ws, which stays CONNECTING until the application ends it, the connection
+    // closes (1006) once the response is over, so none is left behind.
     clearTimeout(timer);
-    req.once('close', () => fail(error));
+    req.once('close', () => {
+      if (settle()) events.failed(null);
+    });
   });
   req.on('upgrade', (res, socket: Socket, head: Buffer) => {
     if (settled) {

@@ -74,11 +74,11 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
   duplex.on('end', () => {
     if (!duplex.destroyed && duplex.writableFinished) duplex.destroy();
   });
-  duplex.on('error', function onError(error: Error) {
+  // Unlike ws, which re-emits the error to throw when nobody listens: a peer's misbehaviour
+  // must not take the process down. Listeners of the user's got the error already.
+  duplex.on('error', function onError() {
     duplex.removeListener('error', onError);
     duplex.destroy();
-    // Re-emitted only for someone listening: the stream's own listener kept it from throwing.
-    if (duplex.listenerCount('error') > 0) duplex.emit('error', error);
   });
   return duplex;
 }

@@ -15,8 +15,8 @@ import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
 
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
-export type RawData = Buffer | ArrayBuffer | Buffer[];
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 export type { SendCallback } from './io-loop.js';
 export type { HeartbeatOptions } from './heartbeat.js';
 
@@ -96,7 +96,10 @@ function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
   if (ArrayBuffer.isView(data)) {
     return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isString: false };
   }
-  throw new TypeError(`data must be a string, a Buffer, an ArrayBuffer or a typed array, got ${check.show(data)}`);
+  // As ws: no data is an empty binary payload, an array of bytes is read as one.
+  if (data === undefined || data === null) return { bytes: EMPTY, isString: false };
+  if (Array.isArray(data)) return { bytes: Buffer.from(data), isString: false };
+  throw new TypeError(`data must be a string, a Buffer, an ArrayBuffer, a typed array or an array of bytes, got ${check.show(data)}`);
 }
 
 /** The options of ours; the rest of a client's options go to `http.request`. */
@@ -244,11 +247,11 @@ export class WebSocket extends EventEmitter {
   }
 
   get binaryType(): BinaryType { return this.#binaryType; }
+  /** An unknown type is ignored, as by `ws` and the WHATWG WebSocket. */
   set binaryType(type: BinaryType) {
-    if (type !== 'nodebuffer' && type !== 'arraybuffer' && type !== 'fragments') {
-      throw new TypeError(`binaryType must be "nodebuffer", "arraybuffer" or "fragments", got ${check.show(type)}`);
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') {
+      this.#binaryType = type;
     }
-    this.#binaryType = type;
   }
 
   get [kWasClean](): boolean { return this.#wasClean; }
@@ -317,7 +320,7 @@ export class WebSocket extends EventEmitter {
       this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
       return;
     }
-    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
+    if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }
     const reasonBytes = code === undefined || reason === undefined ? undefined
@@ -397,7 +400,17 @@ export class WebSocket extends EventEmitter {
   }
 
   #upgraded(res: IncomingMessage, socket: Socket, head: Buffer, protocol: string): void {
+    // 'upgrade' comes while CONNECTING, as with ws: close() or terminate() in a listener
+    // abandons the handshake.
+    let abandoned: Error | null = null;
+    this.#abortHandshake = (reason) => { abandoned ??= reason; };
+    this.emit('upgrade', res);
     this.#abortHandshake = null;
+    if (abandoned !== null) {
+      socket.destroy();
+      this.#handshakeFailed(abandoned);
+      return;
+    }
     try {
       this.#attach(socket, head, protocol, 'client');
     } catch (error) {
@@ -405,16 +418,15 @@ export class WebSocket extends EventEmitter {
       this.#handshakeFailed(error as Error);
       return;
     }
-    this.emit('upgrade', res);
-    // The application may have closed the connection from an 'upgrade' listener.
-    if (this.#readyState === OPEN) this.emit('open');
+    this.emit('open');
   }
 
-  #handshakeFailed(error: Error): void {
+  /** Ends a connection that never opened; `error` null when the application knows why. */
+  #handshakeFailed(error: Error | null): void {
     this.#abortHandshake = null;
     this.#readyState = CLOSING;
     process.nextTick(() => {
-      this.#emitError(error);
+      if (error !== null) this.#emitError(error);
       this.#readyState = CLOSED;
       this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY);
     });
@@ -458,6 +470,7 @@ export class WebSocket extends EventEmitter {
   #binary(data: Buffer): RawData {
     if (this.#binaryType === 'nodebuffer') return data;
     if (this.#binaryType === 'fragments') return [data];
+    if (this.#binaryType === 'blob') return new Blob([data]);
     return data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer;
   }
 
@@ -470,7 +483,7 @@ export class WebSocket extends EventEmitter {
       callback = mask;
     }
     if (this.#readyState === CONNECTING) throw this.#notOpenError();
-    const bytes = data === undefined ? EMPTY : toBytes(data).bytes;
+    const { bytes } = toBytes(data);
     if (bytes.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }

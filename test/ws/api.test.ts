@@ -69,7 +69,13 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     const { data, isBinary } = await nextMessage(ws);
     expect(isBinary).toBe(false);
     expect(data.toString()).toBe('text stays a Buffer');
-    expect(() => { ws.binaryType = 'blob' as never; }).toThrow(TypeError);
+    ws.binaryType = 'blob';
+    ws.send(Buffer.from('as a blob'));
+    const blob = (await nextMessage(ws)).data as unknown as Blob;
+    expect(blob).toBeInstanceOf(Blob);
+    expect(await blob.text()).toBe('as a blob');
+    ws.binaryType = 'string' as never;   // ignored, as by ws and browsers
+    expect(ws.binaryType).toBe('blob');
     ws.terminate();
   });
 
@@ -167,11 +173,38 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     const ws = await connect();
     expect(() => ws.close(1005)).toThrow(TypeError);
     expect(() => ws.close(999)).toThrow(TypeError);
+    expect(() => ws.close(1000.5)).toThrow(TypeError);
     expect(() => ws.close(1000, 'r'.repeat(124))).toThrow(RangeError);
     expect(() => ws.ping(Buffer.alloc(126))).toThrow(RangeError);
     expect(() => ws.send({} as never)).toThrow(TypeError);
     expect(ws.readyState).toBe(ws.OPEN);
     ws.terminate();
+  });
+
+  test('send() and ping() without data send an empty frame; an array is read as bytes', async () => {
+    const ws = await connect();
+    const pong = once(ws, 'pong');
+    ws.ping(null);
+    expect((await pong)[0]).toEqual(Buffer.alloc(0));
+    ws.send(undefined);
+    expect(await nextMessage(ws)).toEqual({ data: Buffer.alloc(0), isBinary: true });
+    ws.send(null);
+    expect(await nextMessage(ws)).toEqual({ data: Buffer.alloc(0), isBinary: true });
+    ws.send([104, 105]);
+    expect(await nextMessage(ws)).toEqual({ data: Buffer.from('hi'), isBinary: true });
+    ws.terminate();
+  });
+
+  test("a connection error reaches the stream's error listener once", async () => {
+    const ws = await connect();
+    const duplex = createWebSocketStream(ws);
+    const errors: Error[] = [];
+    duplex.on('error', (error) => errors.push(error));
+    const streamClosed = new Promise((resolve) => duplex.once('close', resolve));
+    ws.emit('error', new Error('from the connection'));
+    ws.terminate();
+    await streamClosed;
+    expect(errors.map((e) => e.message)).toEqual(['from the connection']);
   });
 
   test('createWebSocketStream pipes bytes both ways and ends with a clean close', async () => {
@@ -335,6 +368,23 @@ describe.each(backends)('the WebSocketServer API (%s)', (backend) => {
     ws.terminate();
     await once(client, 'close');
     await new Promise((resolve) => wss.close(resolve));
+  });
+
+  test("'upgrade' comes while connecting, and close() in it abandons the handshake", async () => {
+    const wss = await listen({ backend });
+    const client = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { backend });
+    const states: number[] = [];
+    const errors: Error[] = [];
+    client.on('upgrade', (response: http.IncomingMessage) => {
+      states.push(response.statusCode ?? 0, client.readyState);
+      client.close();
+    });
+    client.on('error', (error) => errors.push(error));
+    client.on('open', () => states.push(-1));
+    expect((await closed(client)).code).toBe(1006);
+    expect(states).toEqual([101, client.CONNECTING]);
+    expect(errors.map((e) => e.message)).toEqual(['WebSocket was closed before the connection was established']);
+    await closeServer(wss);
   });
 
   test('a headers listener can add response headers', async () => {

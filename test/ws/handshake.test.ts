@@ -228,7 +228,7 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
   });
 
   test('an unexpected response goes to an unexpected-response listener instead of error', async () => {
-    const server = await fakeServer(() => 'HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope');
+    const server = await fakeServer(() => 'HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope');
     const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, { backend });
     const errors: Error[] = [];
     ws.on('error', (error) => errors.push(error));
@@ -238,9 +238,21 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     let body = '';
     for await (const chunk of res) body += chunk;
     expect(body).toBe('nope');
-    ws.terminate();
+    // Closed once the response is over, with no 'error': the application has the response.
     expect((await wsClosed).code).toBe(1006);
-    expect(errors.map((e) => e.message)).toEqual(['Unexpected server response: 403']);
+    expect(ws.readyState).toBe(ws.CLOSED);
+    expect(errors).toEqual([]);
+    server.close();
+  });
+
+  test('terminate() while an unexpected response is read reports the abandoned handshake', async () => {
+    const server = await fakeServer(() => 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+    const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, { backend });
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    ws.on('unexpected-response', () => ws.terminate());
+    expect((await closed(ws)).code).toBe(1006);
+    expect(errors.map((e) => e.message)).toEqual(['WebSocket was closed before the connection was established']);
     server.close();
   });
 
