@@ -23,6 +23,11 @@ export interface IoEvents<Owner> {
   failure(owner: Owner, error: Error): void;
   /** Buffered outgoing bytes went out: `bufferedAmount` may have fallen. */
   writable(owner: Owner): void;
+  /**
+   * The peer stopped reading while its frames made wslay queue replies (pongs) past
+   * `maxBufferedAmount`; the owner ends the connection.
+   */
+  overflow(owner: Owner): void;
   /** The socket closed. `code` and `reason` are what the close event reports. */
   closed(owner: Owner, code: number, reason: Buffer, wasClean: boolean): void;
 }
@@ -35,10 +40,16 @@ export interface IoOptions {
   role: 'server' | 'client';
   backend: Backend | undefined;
   maxPayload: number;
+  maxBufferedAmount: number;
   closeTimeout: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+/**
+ * What a message in wslay's queue costs beyond its payload (its struct and allocation), so
+ * that replies to empty pings count against `maxBufferedAmount` too.
+ */
+const QUEUED_MESSAGE_COST = 64;
 
 
 interface Received { opcode: number; data: Buffer }
@@ -155,6 +166,10 @@ export class IoLoop<Owner> {
   static #socketClose(this: LoopSocket): void { this[kLoop].#onClose(); }
   static #socketError(this: LoopSocket): void { this.destroy(); }
 
+  #heldBytes(ctx: EventContext): number {
+    return this.bufferedAmount + ctx.getQueuedMsgCount() * QUEUED_MESSAGE_COST;
+  }
+
   get bufferedAmount(): number {
     const queued = this.#ctx === null ? 0 : this.#ctx.getQueuedMsgLength();
     return queued + this.#aheadLength + this.#socket.writableLength;
@@ -237,6 +252,12 @@ export class IoLoop<Owner> {
       frameError = true;
     }
     const closing = this.#afterRecv(ctx, frameError);
+    // While the socket is blocked nothing is flushed, and every ping read makes wslay queue
+    // a pong: a peer that pings without reading would grow that queue without end.
+    if (this.#socketBlocked && this.#heldBytes(ctx) > this.#options.maxBufferedAmount) {
+      this.#events.overflow(this.#owner);
+      return;
+    }
     try {
       this.#deliver();
     } finally {

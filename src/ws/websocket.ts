@@ -386,6 +386,7 @@ export class WebSocket extends EventEmitter {
       role,
       backend: this.#backend,
       maxPayload: this.#limits.maxPayload,
+      maxBufferedAmount: this.#limits.maxBufferedAmount,
       closeTimeout: this.#limits.closeTimeout,
     });
     this.#loop = loop;
@@ -449,6 +450,7 @@ export class WebSocket extends EventEmitter {
         `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
         violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR', code)),
       failure: (ws, error) => ws.#emitError(error),
+      overflow: (ws) => ws.#bufferFull(undefined),
       writable: (ws) => {
         if (ws.#needDrain && ws.bufferedAmount < ws.#limits.highWaterMark) {
           ws.#needDrain = false;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { WebSocket, WebSocketServer } from '../../src/index.js';
-import { backends, closed, closeServer, delay, KiB, listen, MiB, portOf, RawPeer, until } from './helpers.js';
+import { backends, closed, closeServer, delay, frame, KiB, listen, MiB, portOf, RawPeer, until } from './helpers.js';
 
 const HIGH_WATER_MARK = 64 * KiB;
 const CHUNK = Buffer.alloc(256 * KiB, 0x5a);
@@ -81,6 +81,25 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
     expect((await wsClosed).code).toBe(1006);
     expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
     expect(highest).toBeLessThanOrEqual(4 * MiB);
+  });
+
+  test('a peer that pings without reading is dropped once the pongs owed pass maxBufferedAmount', async () => {
+    const { peer, ws } = await stalledPeer({ maxBufferedAmount: 1 * MiB });
+    const errors: (Error & { code?: string })[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const wsClosed = closed(ws);
+    let open = true;
+    void wsClosed.then(() => { open = false; });
+    const pings = Buffer.concat(Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))));
+    let written = 0;
+    // Enough to fill the kernel's buffers many times over: without the limit it never ends.
+    while (open && written < 256 * MiB) {
+      if (!peer.socket.write(pings)) await Promise.race([once(peer.socket, 'drain'), peer.closed, wsClosed]);
+      written += pings.length;
+    }
+    expect((await wsClosed).code).toBe(1006);
+    expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
+    expect(written).toBeLessThan(64 * MiB);
   });
 
   test('the callback of a send refused for a full buffer gets the error', async () => {
