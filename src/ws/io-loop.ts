@@ -4,6 +4,7 @@ import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
+import { FragmentBudget } from './fragment-budget.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -77,6 +78,8 @@ export class IoLoop<Owner> {
   #ctx: EventContext | null = null;
   /** recvFrom()'s listener, made with the first read: idle connections hold no closure. */
   #listener: RecvFromListener | null = null;
+  /** Counts the frames of incoming messages, made with the first read. */
+  #budget: FragmentBudget | null = null;
 
   #inbox: Received[] = [];
 
@@ -240,10 +243,11 @@ export class IoLoop<Owner> {
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
     let frameError = false;
+    const cut = (this.#budget ??= new FragmentBudget(this.#options.maxPayload)).scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
       this.#listener ??= (opcode, msg, statusCode) => this.#received(opcode, msg, statusCode);
-      ctx.recvFrom(chunk, this.#listener);
+      if (cut !== 0) ctx.recvFrom(cut < 0 ? chunk : chunk.subarray(0, cut), this.#listener);
     } catch (error) {
       if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
         this.#fail(error);
@@ -251,6 +255,7 @@ export class IoLoop<Owner> {
       }
       frameError = true;
     }
+    if (cut >= 0 && ctx.getReadEnabled()) this.#refuseFragments(ctx);
     const closing = this.#afterRecv(ctx, frameError);
     // While the socket is blocked nothing is flushed, and every ping read makes wslay queue
     // a pong: a peer that pings without reading would grow that queue without end.
@@ -267,6 +272,17 @@ export class IoLoop<Owner> {
     // Replies to this read go out now, from inside the 'data' event, rather than after the
     // stream's own bookkeeping: a round trip is that much shorter.
     this.#flushIfScheduled();
+  }
+
+  /** The peer's fragments would cost more than maxPayload: answered as a message too big. */
+  #refuseFragments(ctx: EventContext): void {
+    try {
+      ctx.queueClose(StatusCode.MESSAGE_TOO_BIG);
+    } catch (error) {
+      // NO_MORE_MSG: our own close is already queued; reading stops all the same.
+      if (!(error instanceof WslayError)) throw error;
+    }
+    ctx.shutdownRead();
   }
 
   #received(opcode: number, msg: Buffer, statusCode: number): void {

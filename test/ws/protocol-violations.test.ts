@@ -53,6 +53,13 @@ const violations: Violation[] = [
       frame(CONTINUATION, Buffer.alloc(600))]),
     code: 1009,
   },
+  {
+    // 21 bytes of payload, but wslay would hold an allocation per frame: 20 × 64 counted.
+    name: 'tiny fragments whose frames cost more than maxPayload',
+    bytes: () => Buffer.concat([frame(BINARY, 'x', { fin: false }),
+      ...Array.from({ length: 20 }, () => frame(CONTINUATION, 'x', { fin: false }))]),
+    code: 1009,
+  },
 ];
 
 describe.each(backends)('our server facing a peer that breaks the protocol (%s)', (backend) => {
@@ -82,6 +89,18 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     expect(closeCodeOf(frames[0])).toBe(code);
     expect((await serverClosed).code).toBe(code);
     expect(errors.map((e) => e.statusCode)).toEqual([code]);
+  });
+
+  test('a message in fragments within maxPayload, frames counted, arrives whole', async () => {
+    const { peer, ws } = await openRaw();
+    const message = once(ws, 'message');
+    // 100 bytes in 10 frames: 100 + 9 × 64 = 676, under the 1000 allowed.
+    peer.write(Buffer.concat(Array.from({ length: 10 }, (_, i) =>
+      frame(i === 0 ? BINARY : CONTINUATION, Buffer.alloc(10, 0x30 + i), { fin: i === 9 }))));
+    const [data] = await message as [Buffer];
+    expect(data.length).toBe(100);
+    expect(data.subarray(90).toString()).toBe('9999999999');
+    ws.terminate();
   });
 
   test('without an error listener a violation only closes the connection', async () => {
