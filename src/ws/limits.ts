@@ -38,8 +38,11 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   closeTimeout: 30_000,
 });
 
-/** wslay takes lengths up to 2^63 - 1, but a message must also fit in one Buffer. */
-const MAX_MESSAGE = bufferConstants.MAX_LENGTH;
+/**
+ * wslay takes lengths up to 2^63 - 1, but a message must also fit in one Buffer, and
+ * recvFrom() reports message lengths in 32 bits.
+ */
+const MAX_MESSAGE = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32 - 1);
 
 function limit(value: unknown, fallback: number, min: number, max: number, name: string): number {
   return value === undefined ? fallback : check.integerIn(value, min, max, `options.${name}`);
@@ -50,9 +53,10 @@ export function resolveLimits(options: Partial<Record<keyof Limits, unknown>>): 
   const d = defaultLimits;
   const big = Number.MAX_SAFE_INTEGER;
   return {
-    // 0 means "no limit" in the ws package; here it is the largest message a Buffer holds.
-    maxPayload: limit(options.maxPayload, d.maxPayload, 0, MAX_MESSAGE, 'maxPayload') ||
-      MAX_MESSAGE,
+    // 0 means "no limit" in the ws package; here, as any larger value, it is the largest
+    // message this layer can receive.
+    maxPayload: Math.min(limit(options.maxPayload, d.maxPayload, 0, big, 'maxPayload') || MAX_MESSAGE,
+      MAX_MESSAGE),
     handshakeTimeout: limit(options.handshakeTimeout, d.handshakeTimeout, 1, 2 ** 31 - 1,
       'handshakeTimeout'),
     maxHeaderSize: limit(options.maxHeaderSize, d.maxHeaderSize, 1, big, 'maxHeaderSize'),

@@ -305,6 +305,11 @@ describe.each(backends)('the WebSocketServer API (%s)', (backend) => {
     expect(() => new WebSocketServer({ backend, port: 0, noServer: true })).toThrow(TypeError);
   });
 
+  test('maxPayload takes any size, the largest standing for what a message can be', () => {
+    expect(() => new WebSocketServer({ noServer: true, backend, maxPayload: 2 ** 40 })).not.toThrow();
+    expect(() => new WebSocketServer({ noServer: true, backend, maxPayload: -1 })).toThrow(RangeError);
+  });
+
   test('permessage-deflate may be turned off, as ws code often does, but not on', () => {
     expect(() => new WebSocketServer({ noServer: true, backend, perMessageDeflate: false })).not.toThrow();
     expect(() => new WebSocketServer({ noServer: true, backend, perMessageDeflate: true as never }))
