@@ -1,3 +1,5 @@
+import * as check from './validate.js';
+
 /** WebSocket opcodes (RFC 6455 §5.2), with wslay's values. */
 export const Opcode = {
   CONTINUATION_FRAME: 0x0,
@@ -45,15 +47,5 @@ export const Rsv = { NONE: 0, RSV1_BIT: 4, RSV2_BIT: 2, RSV3_BIT: 1 } as const;
 
 /** `wslay_is_ctrl_frame`: true for close, ping, pong and the reserved control opcodes. */
 export function isCtrlFrame(opcode: number): boolean {
-  if (typeof opcode !== 'number' || !Number.isInteger(opcode)) {
-    throw new TypeError(`opcode must be an integer, got ${describe(opcode)}`);
-  }
-  if (opcode < 0 || opcode > 15) {
-    throw new RangeError(`opcode must be an integer from 0 to 15, got ${opcode}`);
-  }
-  return ((opcode >> 3) & 1) === 1;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return ((check.integerIn(opcode, 0, 15, 'opcode') >> 3) & 1) === 1;
 }
