@@ -320,7 +320,7 @@ export class WebSocket extends EventEmitter {
       this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
       return;
     }
-    if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code))) {
+    if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }
     const reasonBytes = code === undefined || reason === undefined ? undefined
