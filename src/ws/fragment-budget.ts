@@ -5,9 +5,6 @@
  */
 export const FRAME_COST = 64;
 
-const HEADER = 0;
-const PAYLOAD = 1;
-
 /**
  * Follows the frame headers of the incoming byte stream, without parsing anything else, and
  * finds where a fragmented message's payload plus `FRAME_COST` per continuation frame
@@ -15,7 +12,6 @@ const PAYLOAD = 1;
  */
 export class FragmentBudget {
   readonly #limit: number;
-  #state = HEADER;
   /** The header being read, which may be split across reads. */
   readonly #header = new Uint8Array(14);
   #headerLength = 0;
@@ -36,11 +32,10 @@ export class FragmentBudget {
     const length = chunk.length;
     let at = 0;
     while (at < length) {
-      if (this.#state === PAYLOAD) {
+      if (this.#payloadLeft > 0) {
         const n = Math.min(this.#payloadLeft, length - at);
         at += n;
         this.#payloadLeft -= n;
-        if (this.#payloadLeft === 0) this.#state = HEADER;
         continue;
       }
       const frameStart = at - this.#headerLength;
@@ -70,7 +65,6 @@ export class FragmentBudget {
         this.#inMessage = !fin;
       }
       this.#payloadLeft = payloadLength;
-      if (payloadLength > 0) this.#state = PAYLOAD;
     }
     return -1;
   }
