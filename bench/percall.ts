@@ -39,23 +39,52 @@ function contexts(backend: 'native' | 'fallback') {
     return view.length;
   };
   const parser = EventContext.server({ recv, onMsgRecv() {} }, { backend });
-  const echo = EventContext.server({
-    recv, send, onMsgRecv(c, arg) { c.queueMsg({ opcode: arg.opcode, msg: arg.msg }); },
-  }, { backend });
+  const echo = EventContext.server(
+    {
+      recv,
+      send,
+      onMsgRecv(c, arg) {
+        c.queueMsg({ opcode: arg.opcode, msg: arg.msg });
+      },
+    },
+    { backend },
+  );
   const sender = EventContext.server({ send }, { backend });
   const msg = { opcode: OPCODE_BINARY, msg: data };
   const batch = EventContext.server({}, { backend });
   const input = Buffer.from(frame);
-  const onMessage = (opcode: number, m: Buffer) => { batch.queueMsg({ opcode, msg: m }); };
+  const onMessage = (opcode: number, m: Buffer) => {
+    batch.queueMsg({ opcode, msg: m });
+  };
   const ignore = () => {};
   return {
-    [`${backend}: recvFrom() of one 32 B frame`]: () => { batch.recvFrom(input, ignore); },
-    [`${backend}: queueMsg() + sendAll() of 32 B`]: () => { batch.queueMsg(msg); batch.sendAll(); },
-    [`${backend}: echo (recvFrom, queue, sendAll)`]: () => { batch.recvFrom(input, onMessage); batch.sendAll(); },
-    [`${backend}: recv() of one 32 B frame`]: () => { given = false; parser.recv(); },
-    [`${backend}: queueMsg() + send() of 32 B`]: () => { sender.queueMsg(msg); sender.send(); },
-    [`${backend}: echo (recv, queue in onMsgRecv, send)`]: () => { given = false; echo.recv(); echo.send(); },
-    [`${backend}: one getter (wantWrite)`]: () => { sender.wantWrite(); },
+    [`${backend}: recvFrom() of one 32 B frame`]: () => {
+      batch.recvFrom(input, ignore);
+    },
+    [`${backend}: queueMsg() + sendAll() of 32 B`]: () => {
+      batch.queueMsg(msg);
+      batch.sendAll();
+    },
+    [`${backend}: echo (recvFrom, queue, sendAll)`]: () => {
+      batch.recvFrom(input, onMessage);
+      batch.sendAll();
+    },
+    [`${backend}: recv() of one 32 B frame`]: () => {
+      given = false;
+      parser.recv();
+    },
+    [`${backend}: queueMsg() + send() of 32 B`]: () => {
+      sender.queueMsg(msg);
+      sender.send();
+    },
+    [`${backend}: echo (recv, queue in onMsgRecv, send)`]: () => {
+      given = false;
+      echo.recv();
+      echo.send();
+    },
+    [`${backend}: one getter (wantWrite)`]: () => {
+      sender.wantWrite();
+    },
   };
 }
 
@@ -63,17 +92,32 @@ function wsCases() {
   const receiver = new Receiver({ isServer: true });
   receiver.on('message', () => {});
   const input = Buffer.from(frame);
-  const sender = new Sender({ write(_b: unknown, cb?: () => void) { cb?.(); return true; }, cork() {}, uncork() {} });
+  const sender = new Sender({
+    write(_b: unknown, cb?: () => void) {
+      cb?.();
+      return true;
+    },
+    cork() {},
+    uncork() {},
+  });
   const options = { binary: true, fin: true, mask: false, compress: false };
   return {
     // ws unmasks in place: feeding the same buffer alternates masked and unmasked payloads, fine for binary.
-    'ws: Receiver.write() of one 32 B frame': () => { receiver.write(input); },
-    'ws: Sender.send() of 32 B': () => { sender.send(data, options); },
+    'ws: Receiver.write() of one 32 B frame': () => {
+      receiver.write(input);
+    },
+    'ws: Sender.send() of 32 B': () => {
+      sender.send(data, options);
+    },
   };
 }
 
 function main(): void {
-  const cases: Record<string, () => void> = { ...contexts('native'), ...contexts('fallback'), ...wsCases() };
+  const cases: Record<string, () => void> = {
+    ...contexts('native'),
+    ...contexts('fallback'),
+    ...wsCases(),
+  };
   const N = 100_000;
   const rounds = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 7);
   const samples = new Map<string, number[]>(Object.keys(cases).map((k) => [k, []]));
@@ -86,13 +130,17 @@ function main(): void {
       samples.get(name)!.push(((cpu.user + cpu.system) * 1000) / N);
     }
   }
-  for (const [name, s] of samples) console.log(`${name.padEnd(52)} ${median(s).toFixed(0).padStart(6)} ns`);
+  for (const [name, s] of samples)
+    console.log(`${name.padEnd(52)} ${median(s).toFixed(0).padStart(6)} ns`);
 }
 
 if (__filename.endsWith('.ts') && !process.argv.includes('--tsx')) {
   build();
   const compiled = path.join(BUILD_DIR, 'bench', 'percall.js');
-  process.exit(spawnSync(process.execPath, [compiled, ...process.argv.slice(2)], { stdio: 'inherit' }).status ?? 1);
+  process.exit(
+    spawnSync(process.execPath, [compiled, ...process.argv.slice(2)], { stdio: 'inherit' })
+      .status ?? 1,
+  );
 } else {
   main();
 }

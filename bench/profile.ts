@@ -31,9 +31,17 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface ProfileLine { name: string; selfPct: number; totalPct: number }
+export interface ProfileLine {
+  name: string;
+  selfPct: number;
+  totalPct: number;
+}
 
 /** Self and inclusive time per function (by name and location), as percentages of samples. */
 export function summarize(profile: Profile): ProfileLine[] {
@@ -65,7 +73,11 @@ export function summarize(profile: Profile): ProfileLine[] {
     }
   });
   return [...self.entries()]
-    .map(([name, t]) => ({ name, selfPct: (100 * t) / all, totalPct: (100 * (total.get(name) ?? t)) / all }))
+    .map(([name, t]) => ({
+      name,
+      selfPct: (100 * t) / all,
+      totalPct: (100 * (total.get(name) ?? t)) / all,
+    }))
     .sort((a, b) => b.selfPct - a.selfPct);
 }
 
@@ -77,15 +89,25 @@ interface Target {
   close(): Promise<void>;
 }
 
-function microTarget(worker: string, compiled: boolean, nodeArgs: string[], bench: string, contender: string,
-  kind: string, size: number, ms: number): Target {
-  const env: Record<string, string> = contender === 'ws-nobu'
-    ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+function microTarget(
+  worker: string,
+  compiled: boolean,
+  nodeArgs: string[],
+  bench: string,
+  contender: string,
+  kind: string,
+  size: number,
+  ms: number,
+): Target {
+  const env: Record<string, string> =
+    contender === 'ws-nobu' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
   const child = new Child(worker, { args: [contender], env, tsx: !compiled, nodeArgs });
   const c = { op: 'measure', bench: bench as MicroBench, kind, size };
   return {
     child,
-    warm: async () => { await child.request({ ...c, ms: 300 }); },
+    warm: async () => {
+      await child.request({ ...c, ms: 300 });
+    },
     measure: async () => {
       const s = await child.request<{ msgs: number; cpuNs: number }>({ ...c, ms });
       const rate = s.msgs / (s.cpuNs / 1e9);
@@ -95,18 +117,32 @@ function microTarget(worker: string, compiled: boolean, nodeArgs: string[], benc
   };
 }
 
-function e2eTarget(server: string, compiled: boolean, nodeArgs: string[], kind: ServerKind, scenarioName: string,
-  size: number, ms: number): Target {
+function e2eTarget(
+  server: string,
+  compiled: boolean,
+  nodeArgs: string[],
+  kind: ServerKind,
+  scenarioName: string,
+  size: number,
+  ms: number,
+): Target {
   const scenario = SCENARIOS.find((x) => x.name === scenarioName);
-  if (!scenario) throw new Error(`scenario must be one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  if (!scenario)
+    throw new Error(`scenario must be one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
   const child = new Child(server, { args: [kind], tsx: !compiled, nodeArgs });
   const client = spawnClient();
   return {
     child,
     warm: async () => {
       const { port } = await child.request<{ port: number }>({ op: 'start' });
-      await client.request({ op: 'open', port, proto: protoOf(kind), connections: scenario.connections,
-        inflight: scenario.inflight, size });
+      await client.request({
+        op: 'open',
+        port,
+        proto: protoOf(kind),
+        connections: scenario.connections,
+        inflight: scenario.inflight,
+        size,
+      });
       await new Promise((r) => setTimeout(r, 300));
       await client.request({ op: 'mark' });
     },
@@ -142,15 +178,35 @@ async function main(): Promise<void> {
   let target: Target;
   if (positional[0] === 'e2e') {
     const [, kind = 'wslay-native', scenario = 'pipelined', size = '32', ms = '3000'] = positional;
-    target = e2eTarget(script('e2e/server.ts').file, compiled, nodeArgs, kind as ServerKind, scenario, Number(size), Number(ms));
+    target = e2eTarget(
+      script('e2e/server.ts').file,
+      compiled,
+      nodeArgs,
+      kind as ServerKind,
+      scenario,
+      Number(size),
+      Number(ms),
+    );
   } else {
-    const [bench = 'parse', contender = 'native', kind = 'binary', size = '16', ms = '3000'] = positional;
-    target = microTarget(script('micro/worker.ts').file, compiled, nodeArgs, bench, contender, kind, Number(size), Number(ms));
+    const [bench = 'parse', contender = 'native', kind = 'binary', size = '16', ms = '3000'] =
+      positional;
+    target = microTarget(
+      script('micro/worker.ts').file,
+      compiled,
+      nodeArgs,
+      bench,
+      contender,
+      kind,
+      Number(size),
+      Number(ms),
+    );
   }
   await target.warm();
   const perfData = path.join(dir, 'perf.data');
   const perf = usePerf
-    ? spawn('perf', ['record', '-F', '1999', '-o', perfData, '-p', String(target.child.pid)], { stdio: 'ignore' })
+    ? spawn('perf', ['record', '-F', '1999', '-o', perfData, '-p', String(target.child.pid)], {
+        stdio: 'ignore',
+      })
     : null;
   if (perf) await new Promise((r) => setTimeout(r, 500));
   const head = `${name}: ${await target.measure()}`;
@@ -165,13 +221,21 @@ async function main(): Promise<void> {
     return;
   }
   // The main thread's profile is the biggest one.
-  const file = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  const file = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
   if (file === undefined) throw new Error(`no profile written in ${dir}`);
   console.log(`${head}; profile: ${path.relative(REPO_ROOT, file)}`);
   console.log('  self%  total%  function');
-  for (const line of summarize(JSON.parse(fs.readFileSync(file, 'utf8')) as Profile).slice(0, top)) {
-    console.log(`${line.selfPct.toFixed(1).padStart(7)} ${line.totalPct.toFixed(1).padStart(7)}  ${line.name}`);
+  for (const line of summarize(JSON.parse(fs.readFileSync(file, 'utf8')) as Profile).slice(
+    0,
+    top,
+  )) {
+    console.log(
+      `${line.selfPct.toFixed(1).padStart(7)} ${line.totalPct.toFixed(1).padStart(7)}  ${line.name}`,
+    );
   }
 }
 
@@ -179,9 +243,11 @@ async function main(): Promise<void> {
 function category(dso: string, symbol: string): string {
   if (dso.startsWith('libwslay')) return 'wslay (C)';
   if (dso === 'wslay.node') return 'addon glue (C++)';
-  if (dso.startsWith('libc') && /malloc|free|_int_|realloc|calloc/.test(symbol)) return 'malloc/free';
+  if (dso.startsWith('libc') && /malloc|free|_int_|realloc|calloc/.test(symbol))
+    return 'malloc/free';
   if (dso.startsWith('libc') && /mem(move|cpy|set)/.test(symbol)) return 'memcpy/memset';
-  if (dso.startsWith('[JIT]') || symbol.startsWith('JS:') || symbol.startsWith('Builtin:')) return 'JavaScript (JIT)';
+  if (dso.startsWith('[JIT]') || symbol.startsWith('JS:') || symbol.startsWith('Builtin:'))
+    return 'JavaScript (JIT)';
   if (dso === 'node' && /^(napi_|node_napi|v8impl|Napi::)/.test(symbol)) return 'N-API';
   if (dso === 'node' && symbol.startsWith('Builtins_')) return 'V8 builtins';
   if (dso === 'node' && /Heap|GC|Scaveng|Mark|Sweep|Evacuat/.test(symbol)) return 'V8 GC';
@@ -191,19 +257,28 @@ function category(dso: string, symbol: string): string {
 }
 
 function printPerf(data: string, top: number): void {
-  const report = execFileSync('perf', ['report', '-i', data, '--no-children', '--sort', 'dso,sym', '--stdio', '-g', 'none'],
-    { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const report = execFileSync(
+    'perf',
+    ['report', '-i', data, '--no-children', '--sort', 'dso,sym', '--stdio', '-g', 'none'],
+    { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   const rows: { pct: number; dso: string; symbol: string }[] = [];
   for (const line of report.split('\n')) {
     const m = /^\s+([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)$/.exec(line);
     if (m) rows.push({ pct: Number(m[1]), dso: m[2]!, symbol: m[3]!.trim() });
   }
   const byCategory = new Map<string, number>();
-  for (const r of rows) byCategory.set(category(r.dso, r.symbol), (byCategory.get(category(r.dso, r.symbol)) ?? 0) + r.pct);
+  for (const r of rows)
+    byCategory.set(
+      category(r.dso, r.symbol),
+      (byCategory.get(category(r.dso, r.symbol)) ?? 0) + r.pct,
+    );
   console.log('  share  where');
-  for (const [k, v] of [...byCategory].sort((a, b) => b[1] - a[1])) console.log(`${v.toFixed(1).padStart(6)}%  ${k}`);
+  for (const [k, v] of [...byCategory].sort((a, b) => b[1] - a[1]))
+    console.log(`${v.toFixed(1).padStart(6)}%  ${k}`);
   console.log('\n  self%  library  symbol');
-  for (const r of rows.slice(0, top)) console.log(`${r.pct.toFixed(1).padStart(6)}%  ${r.dso}  ${r.symbol.slice(0, 110)}`);
+  for (const r of rows.slice(0, top))
+    console.log(`${r.pct.toFixed(1).padStart(6)}%  ${r.dso}  ${r.symbol.slice(0, 110)}`);
 }
 
 if (require.main === module) {

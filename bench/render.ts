@@ -18,10 +18,17 @@ const ASSETS = path.join(REPO_ROOT, 'docs', 'benchmarks');
 const ANALYSIS = path.join(ASSETS, 'analysis.md');
 
 const COLORS: Record<string, string> = {
-  native: '#1f77b4', fallback: '#ff7f0e', 'ws (no bufferutil)': '#9467bd', ws: '#2ca02c', raw: '#7f7f7f',
-  'native, batch': '#1f77b4', 'native, callbacks': '#9ecae1', 'fallback, batch': '#ff7f0e',
+  native: '#1f77b4',
+  fallback: '#ff7f0e',
+  'ws (no bufferutil)': '#9467bd',
+  ws: '#2ca02c',
+  raw: '#7f7f7f',
+  'native, batch': '#1f77b4',
+  'native, callbacks': '#9ecae1',
+  'fallback, batch': '#ff7f0e',
   'fallback, callbacks': '#fdd0a2',
-  'wslay-native': '#1f77b4', 'wslay-fallback': '#ff7f0e',
+  'wslay-native': '#1f77b4',
+  'wslay-fallback': '#ff7f0e',
 };
 
 function rate(v: number | undefined): string {
@@ -47,44 +54,64 @@ function us(v: number): string {
 
 function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join(
+    '\n',
+  );
 }
 
 const MICRO_NAMES: Record<string, string> = {
-  native: 'native, callbacks', 'native-batch': 'native, batch', fallback: 'fallback, callbacks',
-  'fallback-batch': 'fallback, batch', ws: 'ws', 'ws-nobu': 'ws (no bufferutil)',
+  native: 'native, callbacks',
+  'native-batch': 'native, batch',
+  fallback: 'fallback, callbacks',
+  'fallback-batch': 'fallback, batch',
+  ws: 'ws',
+  'ws-nobu': 'ws (no bufferutil)',
 };
 
 /** `a/b` with display names. */
 function ratioName(key: string): string {
   const [a, b] = key.split('/');
-  const short = (x: string) => x.replace('native-batch', 'native batch').replace('fallback-batch', 'fallback batch')
-    .replace('ws-nobu', 'ws (no bu)');
+  const short = (x: string) =>
+    x
+      .replace('native-batch', 'native batch')
+      .replace('fallback-batch', 'fallback batch')
+      .replace('ws-nobu', 'ws (no bu)');
   return `${short(a!)} / ${short(b!)}`;
 }
 
 function microSection(r: RunResults, bench: 'parse' | 'frame'): string {
   const cases = r.micro!.cases.filter((c) => c.bench === bench);
-  const contenders = bench === 'parse'
-    ? ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws', 'ws-nobu']
-    : ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws'];
-  const ratios = bench === 'parse'
-    ? ['native-batch/ws', 'native/ws', 'fallback-batch/ws', 'fallback/ws', 'native-batch/ws-nobu']
-    : ['native-batch/ws', 'native/ws', 'fallback-batch/ws', 'fallback/ws'];
+  const contenders =
+    bench === 'parse'
+      ? ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws', 'ws-nobu']
+      : ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws'];
+  const ratios =
+    bench === 'parse'
+      ? ['native-batch/ws', 'native/ws', 'fallback-batch/ws', 'fallback/ws', 'native-batch/ws-nobu']
+      : ['native-batch/ws', 'native/ws', 'fallback-batch/ws', 'fallback/ws'];
   const out: string[] = [];
   for (const kind of ['text', 'binary'] as const) {
-    out.push(`**${kind}**: messages/s · MB/s, per second of CPU time (median of ${r.micro!.config.rounds} rounds), ` +
-      'and paired ratios of messages/s', '');
-    out.push(table(
-      ['payload', ...contenders.map((c) => MICRO_NAMES[c]!), ...ratios.map(ratioName)],
-      cases.filter((c) => c.kind === kind).map((c) => [
-        sizeLabel(c.size),
-        ...contenders.map((k) => {
-          const s = c.contenders[k as keyof typeof c.contenders];
-          return s ? `${rate(s.msgsPerSec)} · ${mb(s.mbPerSec)}` : '–';
-        }),
-        ...ratios.map((x) => ratio(c.ratios[x])),
-      ])), '');
+    out.push(
+      `**${kind}**: messages/s · MB/s, per second of CPU time (median of ${r.micro!.config.rounds} rounds), ` +
+        'and paired ratios of messages/s',
+      '',
+    );
+    out.push(
+      table(
+        ['payload', ...contenders.map((c) => MICRO_NAMES[c]!), ...ratios.map(ratioName)],
+        cases
+          .filter((c) => c.kind === kind)
+          .map((c) => [
+            sizeLabel(c.size),
+            ...contenders.map((k) => {
+              const s = c.contenders[k as keyof typeof c.contenders];
+              return s ? `${rate(s.msgsPerSec)} · ${mb(s.mbPerSec)}` : '–';
+            }),
+            ...ratios.map((x) => ratio(c.ratios[x])),
+          ]),
+      ),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -92,8 +119,11 @@ function microSection(r: RunResults, bench: 'parse' | 'frame'): string {
 function microChart(r: RunResults, bench: 'parse' | 'frame'): string {
   const cases = r.micro!.cases.filter((c) => c.bench === bench);
   const keys: Record<string, string> = {
-    'native, batch': 'native-batch/ws', 'native, callbacks': 'native/ws',
-    'fallback, batch': 'fallback-batch/ws', 'fallback, callbacks': 'fallback/ws', 'ws (no bufferutil)': 'ws-nobu/ws',
+    'native, batch': 'native-batch/ws',
+    'native, callbacks': 'native/ws',
+    'fallback, batch': 'fallback-batch/ws',
+    'fallback, callbacks': 'fallback/ws',
+    'ws (no bufferutil)': 'ws-nobu/ws',
   };
   const series = Object.keys(keys).filter((s) => bench === 'parse' || s !== 'ws (no bufferutil)');
   const groups: Group[] = cases.map((c) => ({
@@ -101,14 +131,22 @@ function microChart(r: RunResults, bench: 'parse' | 'frame'): string {
     bars: series.map((s) => ({ series: s, value: c.ratios[keys[s]!] ?? Number.NaN })),
   }));
   return ratioChart({
-    title: bench === 'parse' ? 'In-process parsing: messages/s relative to ws (with bufferutil)'
-      : 'In-process framing: messages/s relative to ws',
-    reference: 'ws', groups, series, colors: COLORS,
+    title:
+      bench === 'parse'
+        ? 'In-process parsing: messages/s relative to ws (with bufferutil)'
+        : 'In-process framing: messages/s relative to ws',
+    reference: 'ws',
+    groups,
+    series,
+    colors: COLORS,
   });
 }
 
 const SERVER_NAMES: Record<string, string> = {
-  'wslay-native': 'wslay native', 'wslay-fallback': 'wslay fallback', ws: 'ws + bufferutil', raw: 'raw socket',
+  'wslay-native': 'wslay native',
+  'wslay-fallback': 'wslay fallback',
+  ws: 'ws + bufferutil',
+  raw: 'raw socket',
 };
 
 function e2eSection(r: RunResults): string {
@@ -125,15 +163,44 @@ function e2eSection(r: RunResults): string {
     for (const c of r.e2e!.cells.filter((x) => x.scenario === s)) {
       for (const [kind, v] of Object.entries(c.servers)) {
         if (!v) continue;
-        const vs = (x: Record<string, number> | undefined) => kind === 'ws' ? '1.00×'
-          : ratio(kind === 'raw' ? 1 / x?.['ws/raw']! : x?.[`${kind}/ws`]);
-        rows.push([sizeLabel(c.size), SERVER_NAMES[kind] ?? kind, rate(v.msgsPerSec), mb(v.mbPerSec), vs(c.ratios),
-          us(v.p50Us), us(v.p99Us), v.cpuUsPerMsg.toFixed(2), vs(c.cpuRatios), `${(v.cpuLoad * 100).toFixed(0)}%`,
-          `${(v.clientLoad * 100).toFixed(0)}%`, v.rssMb.toFixed(0)]);
+        const vs = (x: Record<string, number> | undefined) =>
+          kind === 'ws' ? '1.00×' : ratio(kind === 'raw' ? 1 / x?.['ws/raw']! : x?.[`${kind}/ws`]);
+        rows.push([
+          sizeLabel(c.size),
+          SERVER_NAMES[kind] ?? kind,
+          rate(v.msgsPerSec),
+          mb(v.mbPerSec),
+          vs(c.ratios),
+          us(v.p50Us),
+          us(v.p99Us),
+          v.cpuUsPerMsg.toFixed(2),
+          vs(c.cpuRatios),
+          `${(v.cpuLoad * 100).toFixed(0)}%`,
+          `${(v.clientLoad * 100).toFixed(0)}%`,
+          v.rssMb.toFixed(0),
+        ]);
       }
     }
-    out.push(table(['payload', 'server', 'msg/s', 'MB/s', 'msg/s vs ws', 'p50', 'p99', 'server CPU µs/msg',
-      'msg per CPU-s vs ws', 'server CPU', 'client CPU', 'server RSS MB'], rows), '');
+    out.push(
+      table(
+        [
+          'payload',
+          'server',
+          'msg/s',
+          'MB/s',
+          'msg/s vs ws',
+          'p50',
+          'p99',
+          'server CPU µs/msg',
+          'msg per CPU-s vs ws',
+          'server CPU',
+          'client CPU',
+          'server RSS MB',
+        ],
+        rows,
+      ),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -143,26 +210,47 @@ function e2eChart(r: RunResults): string {
   const groups: Group[] = r.e2e!.cells.map((c) => ({
     label: `${c.scenario} ${sizeLabel(c.size)}`,
     bars: series.map((s) => ({
-      series: s, value: s === 'raw' ? 1 / c.ratios['ws/raw']! : c.ratios[`${s}/ws`]!,
+      series: s,
+      value: s === 'raw' ? 1 / c.ratios['ws/raw']! : c.ratios[`${s}/ws`]!,
     })),
   }));
   return ratioChart({
     title: 'End to end echo over loopback: messages/s relative to ws + bufferutil',
-    reference: 'ws', groups, series, colors: COLORS,
+    reference: 'ws',
+    groups,
+    series,
+    colors: COLORS,
   });
 }
 
 function memorySection(r: RunResults): string {
   const m = r.memory!;
-  const rows = Object.entries(m.servers).map(([k, v]) => [SERVER_NAMES[k] ?? k,
-    (v!.rssPerConn / 1024).toFixed(1), (v!.heapPerConn / 1024).toFixed(1), (v!.externalPerConn / 1024).toFixed(1),
-    v!.baselineRssMb.toFixed(0), v!.loadedRssMb.toFixed(0),
-    k === 'ws' ? '1.00×' : ratio(m.ratios[`${k}/ws`])]);
+  const rows = Object.entries(m.servers).map(([k, v]) => [
+    SERVER_NAMES[k] ?? k,
+    (v.rssPerConn / 1024).toFixed(1),
+    (v.heapPerConn / 1024).toFixed(1),
+    (v.externalPerConn / 1024).toFixed(1),
+    v.baselineRssMb.toFixed(0),
+    v.loadedRssMb.toFixed(0),
+    k === 'ws' ? '1.00×' : ratio(m.ratios[`${k}/ws`]),
+  ]);
   return [
     `${m.config.connections.toLocaleString('en-US')} idle connections (handshake done, nothing sent), ` +
-    `median of ${m.config.rounds} round(s), each in fresh processes; file-descriptor limit ${m.fdLimit}.`, '',
-    table(['server', 'RSS KiB/conn', 'JS heap KiB/conn', 'external KiB/conn', 'RSS before MB', 'RSS after MB',
-      'RSS vs ws'], rows), '',
+      `median of ${m.config.rounds} round(s), each in fresh processes; file-descriptor limit ${m.fdLimit}.`,
+    '',
+    table(
+      [
+        'server',
+        'RSS KiB/conn',
+        'JS heap KiB/conn',
+        'external KiB/conn',
+        'RSS before MB',
+        'RSS after MB',
+        'RSS vs ws',
+      ],
+      rows,
+    ),
+    '',
   ].join('\n');
 }
 
@@ -170,9 +258,15 @@ function memoryChart(r: RunResults): string {
   const m = r.memory!;
   const groups: Group[] = Object.entries(m.servers).map(([k, v]) => ({
     label: SERVER_NAMES[k] ?? k,
-    bars: [{ series: k, value: v!.rssPerConn / 1024 }],
+    bars: [{ series: k, value: v.rssPerConn / 1024 }],
   }));
-  return valueChart({ title: 'RSS per idle connection', unit: 'KiB', groups, series: [], colors: COLORS });
+  return valueChart({
+    title: 'RSS per idle connection',
+    unit: 'KiB',
+    groups,
+    series: [],
+    colors: COLORS,
+  });
 }
 
 export function render(r: RunResults, source: string): string[] {
@@ -185,37 +279,74 @@ export function render(r: RunResults, source: string): string[] {
   const m = r.machine;
   const doc: string[] = [];
   doc.push('# Benchmarks', '');
-  doc.push(`<!-- Generated by bench/render.ts from ${source}. Edit docs/benchmarks/{summary,method,analysis}.md or the bench code, not this file. -->`, '');
+  doc.push(
+    `<!-- Generated by bench/render.ts from ${source}. Edit docs/benchmarks/{summary,method,analysis}.md or the bench code, not this file. -->`,
+    '',
+  );
   const command = r.mode === 'full' ? 'npm run bench -- --full' : 'npm run bench -- --render';
-  doc.push(`Measured ${m.date.slice(0, 10)} in one ${r.mode}-mode run (\`${command}\`, ${Math.round(r.durationS / 60)} min). ` +
-    'Every comparison is a ratio between contenders measured in the same run, interleaved, so the numbers ' +
-    'compare with each other but not with other machines.', '');
+  doc.push(
+    `Measured ${m.date.slice(0, 10)} in one ${r.mode}-mode run (\`${command}\`, ${Math.round(r.durationS / 60)} min). ` +
+      'Every comparison is a ratio between contenders measured in the same run, interleaved, so the numbers ' +
+      'compare with each other but not with other machines.',
+    '',
+  );
 
   doc.push('## Targets', '');
-  doc.push(table(['target', 'worst case measured', 'all cases', 'status'], r.targets.map((t) => {
-    const worst = t.cases.find((c) => c.value === t.measured);
-    const values = t.cases.map((c) => c.value).filter(Number.isFinite);
-    const range = values.length > 1 ? `${ratio(Math.min(...values))} – ${ratio(Math.max(...values))} (${values.length})` : '';
-    return [t.target, t.measured === null ? '–' : `${ratio(t.measured)} (${worst?.label ?? ''})`, range,
-      t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**'];
-  })), '');
+  doc.push(
+    table(
+      ['target', 'worst case measured', 'all cases', 'status'],
+      r.targets.map((t) => {
+        const worst = t.cases.find((c) => c.value === t.measured);
+        const values = t.cases.map((c) => c.value).filter(Number.isFinite);
+        const range =
+          values.length > 1
+            ? `${ratio(Math.min(...values))} – ${ratio(Math.max(...values))} (${values.length})`
+            : '';
+        return [
+          t.target,
+          t.measured === null ? '–' : `${ratio(t.measured)} (${worst?.label ?? ''})`,
+          range,
+          t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**',
+        ];
+      }),
+    ),
+    '',
+  );
 
   const summary = path.join(ASSETS, 'summary.md');
   if (fs.existsSync(summary)) doc.push(fs.readFileSync(summary, 'utf8').trim(), '');
 
   doc.push('## Machine and versions', '');
   doc.push(`- CPU: ${m.cpuModel}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}`);
-  const dirty = m.uncommitted?.length ? ` plus uncommitted changes to ${m.uncommitted.length} file(s) of src/ and native/` : '';
-  doc.push(`- Node.js ${m.node} (V8 ${m.v8}); wslay (this package) ${m.versions.wslay} at commit ${m.gitCommit}${dirty}, ` +
-    `linked against ${m.libwslay}; our code ran as tsc's output (bench/lib/build.ts)`);
-  doc.push(`- ws ${m.versions.ws}, bufferutil ${m.versions.bufferutil}, utf-8-validate ${m.versions['utf-8-validate']}`);
+  const dirty = m.uncommitted?.length
+    ? ` plus uncommitted changes to ${m.uncommitted.length} file(s) of src/ and native/`
+    : '';
+  doc.push(
+    `- Node.js ${m.node} (V8 ${m.v8}); wslay (this package) ${m.versions.wslay} at commit ${m.gitCommit}${dirty}, ` +
+      `linked against ${m.libwslay}; our code ran as tsc's output (bench/lib/build.ts)`,
+  );
+  doc.push(
+    `- ws ${m.versions.ws}, bufferutil ${m.versions.bufferutil}, utf-8-validate ${m.versions['utf-8-validate']}`,
+  );
   if (m.addon) {
-    const stale = m.addon.staleSources.length ? `; **older than ${m.addon.staleSources.join(', ')}**` : ', newer than every native/ source';
-    doc.push(`- Native addon build/Release/wslay.node built ${m.addon.built.replace('T', ' ').slice(0, 19)} UTC${stale}`);
+    const stale = m.addon.staleSources.length
+      ? `; **older than ${m.addon.staleSources.join(', ')}**`
+      : ', newer than every native/ source';
+    doc.push(
+      `- Native addon build/Release/wslay.node built ${m.addon.built.replace('T', ' ').slice(0, 19)} UTC${stale}`,
+    );
   }
-  if (r.nativeSkipped) doc.push(`- **The native addon did not load (${r.nativeSkipped}); native contenders were left out.**`);
-  doc.push(`- 1-minute load average: ${Object.entries(r.load).map(([k, v]) => `${v} (${k})`).join(', ')}. ` +
-    `The machine is shared: a load above ${m.cores} means other work ran during the measurements.`, '');
+  if (r.nativeSkipped)
+    doc.push(
+      `- **The native addon did not load (${r.nativeSkipped}); native contenders were left out.**`,
+    );
+  doc.push(
+    `- 1-minute load average: ${Object.entries(r.load)
+      .map(([k, v]) => `${v} (${k})`)
+      .join(', ')}. ` +
+      `The machine is shared: a load above ${m.cores} means other work ran during the measurements.`,
+    '',
+  );
 
   doc.push('## Method', '');
   doc.push(fs.readFileSync(path.join(ASSETS, 'method.md'), 'utf8').trim(), '');
@@ -223,19 +354,25 @@ export function render(r: RunResults, source: string): string[] {
   if (r.micro) {
     const c = r.micro.config;
     doc.push('## 1. Parsing in process', '');
-    doc.push('A server context fed pre-built masked frames in 64 KiB reads: *batch* is `recvFrom(read, onMessage)` ' +
-      '(the path the WebSocket layer uses), *callbacks* is `recv()` with a recv callback and `onMsgRecv`. ' +
-      `${c.rounds} rounds of ${c.sampleMs} ms of CPU time per contender ` +
-      `and case after a ${c.warmupMs} ms warm-up. \`ws\` loaded bufferutil ` +
-      `(${String((r.micro.workers.ws as { bufferutil?: string })?.bufferutil)}); the "no bufferutil" process did not ` +
-      `(${String((r.micro.workers['ws-nobu'] as { bufferutil?: string })?.bufferutil)}).`, '');
+    doc.push(
+      'A server context fed pre-built masked frames in 64 KiB reads: *batch* is `recvFrom(read, onMessage)` ' +
+        '(the path the WebSocket layer uses), *callbacks* is `recv()` with a recv callback and `onMsgRecv`. ' +
+        `${c.rounds} rounds of ${c.sampleMs} ms of CPU time per contender ` +
+        `and case after a ${c.warmupMs} ms warm-up. \`ws\` loaded bufferutil ` +
+        `(${String((r.micro.workers.ws as { bufferutil?: string })?.bufferutil)}); the "no bufferutil" process did not ` +
+        `(${String((r.micro.workers['ws-nobu'] as { bufferutil?: string })?.bufferutil)}).`,
+      '',
+    );
     write(path.join(ASSETS, 'parse.svg'), microChart(r, 'parse'));
     doc.push('![Parsing, relative to ws](benchmarks/parse.svg)', '');
     doc.push(microSection(r, 'parse'));
     doc.push('## 2. Framing in process', '');
-    doc.push('Queue and send one message at a time on a server context (no masking), against `ws`\'s ' +
-      '`Sender` writing to a fake socket. Text is given as a JS string, binary as a Buffer. *batch* is ' +
-      '`queueMsg()` + `sendAll()`, *callbacks* is `queueMsg()` + `send()` with a send callback.', '');
+    doc.push(
+      "Queue and send one message at a time on a server context (no masking), against `ws`'s " +
+        '`Sender` writing to a fake socket. Text is given as a JS string, binary as a Buffer. *batch* is ' +
+        '`queueMsg()` + `sendAll()`, *callbacks* is `queueMsg()` + `send()` with a send callback.',
+      '',
+    );
     write(path.join(ASSETS, 'frame.svg'), microChart(r, 'frame'));
     doc.push('![Framing, relative to ws](benchmarks/frame.svg)', '');
     doc.push(microSection(r, 'frame'));
@@ -243,12 +380,15 @@ export function render(r: RunResults, source: string): string[] {
   if (r.e2e) {
     const c = r.e2e.config;
     doc.push('## 3. End to end over loopback', '');
-    doc.push(`Echo servers on 127.0.0.1, the load generator in another process. ${c.rounds} rounds; each run ` +
-      `${c.warmupMs} ms of warm-up then ${c.durationMs} ms measured. MB/s counts echoed payload, one direction. ` +
-      'Latency is from writing a message to reading its whole echo, merged over rounds. ' +
-      '"server CPU" is user + system time over wall time (100% = one core). "msg/s vs ws" is the paired ' +
-      'ratio of throughput (what the targets are about); "msg per CPU-s vs ws" the paired ratio of messages ' +
-      'per second of server CPU time, which other load on the machine disturbs less.', '');
+    doc.push(
+      `Echo servers on 127.0.0.1, the load generator in another process. ${c.rounds} rounds; each run ` +
+        `${c.warmupMs} ms of warm-up then ${c.durationMs} ms measured. MB/s counts echoed payload, one direction. ` +
+        'Latency is from writing a message to reading its whole echo, merged over rounds. ' +
+        '"server CPU" is user + system time over wall time (100% = one core). "msg/s vs ws" is the paired ' +
+        'ratio of throughput (what the targets are about); "msg per CPU-s vs ws" the paired ratio of messages ' +
+        'per second of server CPU time, which other load on the machine disturbs less.',
+      '',
+    );
     write(path.join(ASSETS, 'e2e.svg'), e2eChart(r));
     doc.push('![End to end, relative to ws](benchmarks/e2e.svg)', '');
     doc.push(e2eSection(r));
@@ -263,16 +403,19 @@ export function render(r: RunResults, source: string): string[] {
     doc.push(fs.readFileSync(ANALYSIS, 'utf8').trim(), '');
   }
   doc.push('## Reproducing', '');
-  doc.push([
-    '```sh',
-    'npm run bench               # quick mode: smoke test, < 2 minutes, prints a summary',
-    'npm run bench -- --full     # this report: writes bench/results/*.json, renders this file',
-    'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory',
-    'node --import tsx bench/render.ts bench/results/latest-full.json   # re-render only',
-    'node --import tsx bench/profile.ts parse native binary 16 3000         # V8 CPU profile of one case',
-    'node --import tsx bench/profile.ts parse native binary 16 3000 --perf  # native profile (Linux perf)',
-    '```',
-  ].join('\n'), '');
+  doc.push(
+    [
+      '```sh',
+      'npm run bench               # quick mode: smoke test, < 2 minutes, prints a summary',
+      'npm run bench -- --full     # this report: writes bench/results/*.json, renders this file',
+      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory',
+      'node --import tsx bench/render.ts bench/results/latest-full.json   # re-render only',
+      'node --import tsx bench/profile.ts parse native binary 16 3000         # V8 CPU profile of one case',
+      'node --import tsx bench/profile.ts parse native binary 16 3000 --perf  # native profile (Linux perf)',
+      '```',
+    ].join('\n'),
+    '',
+  );
   write(DOC, doc.join('\n'));
   return written;
 }
@@ -280,5 +423,6 @@ export function render(r: RunResults, source: string): string[] {
 if (require.main === module) {
   const file = process.argv[2] ?? path.join(REPO_ROOT, 'bench', 'results', 'latest-full.json');
   const r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResults;
-  for (const f of render(r, path.relative(REPO_ROOT, path.resolve(file)))) console.log(path.relative(REPO_ROOT, f));
+  for (const f of render(r, path.relative(REPO_ROOT, path.resolve(file))))
+    console.log(path.relative(REPO_ROOT, f));
 }

@@ -45,9 +45,25 @@ function configs(mode: Mode, seed: number) {
     ? { sizes: SIZES, kinds: ['text', 'binary'], rounds: 2, sampleMs: 30, warmupMs: 30, seed }
     : { sizes: SIZES, kinds: ['text', 'binary'], rounds: 7, sampleMs: 250, warmupMs: 400, seed };
   const e2e: E2eConfig = quick
-    ? { sizes: E2E_SIZES, scenarios: ['roundtrip', 'pipelined', 'connections'], rounds: 1, warmupMs: 120, durationMs: 250, seed }
-    : { sizes: E2E_SIZES, scenarios: ['roundtrip', 'pipelined', 'connections'], rounds: 7, warmupMs: 300, durationMs: 1000, seed };
-  const memory: MemoryConfig = quick ? { connections: 2000, rounds: 1, seed } : { connections: 10_000, rounds: 2, seed };
+    ? {
+        sizes: E2E_SIZES,
+        scenarios: ['roundtrip', 'pipelined', 'connections'],
+        rounds: 1,
+        warmupMs: 120,
+        durationMs: 250,
+        seed,
+      }
+    : {
+        sizes: E2E_SIZES,
+        scenarios: ['roundtrip', 'pipelined', 'connections'],
+        rounds: 7,
+        warmupMs: 300,
+        durationMs: 1000,
+        seed,
+      };
+  const memory: MemoryConfig = quick
+    ? { connections: 2000, rounds: 1, seed }
+    : { connections: 10_000, rounds: 2, seed };
   return { micro, e2e, memory };
 }
 
@@ -60,7 +76,8 @@ function log(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`);
+const pct = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`;
 
 function printSummary(r: RunResults): void {
   const lines: string[] = [];
@@ -70,26 +87,41 @@ function printSummary(r: RunResults): void {
         const s = c.contenders[k as keyof typeof c.contenders];
         return s ? `${k} ${(s.msgsPerSec / 1e3).toFixed(0)}k/s` : '';
       };
-      lines.push(`${c.bench.padEnd(5)} ${c.kind.padEnd(6)} ${sizeLabel(c.size).padStart(7)}  ` +
-        ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws', 'ws-nobu'].map(rate).filter(Boolean).join('  ') +
-        `   native-batch/ws ${pct(c.ratios['native-batch/ws'])}  fallback-batch/ws ${pct(c.ratios['fallback-batch/ws'])}`);
+      lines.push(
+        `${c.bench.padEnd(5)} ${c.kind.padEnd(6)} ${sizeLabel(c.size).padStart(7)}  ` +
+          ['native-batch', 'native', 'fallback-batch', 'fallback', 'ws', 'ws-nobu']
+            .map(rate)
+            .filter(Boolean)
+            .join('  ') +
+          `   native-batch/ws ${pct(c.ratios['native-batch/ws'])}  fallback-batch/ws ${pct(c.ratios['fallback-batch/ws'])}`,
+      );
     }
   }
   if (r.e2e) {
     for (const c of r.e2e.cells) {
-      const s = Object.entries(c.servers).map(([k, v]) => `${k} ${(v!.msgsPerSec / 1e3).toFixed(1)}k/s`).join('  ');
-      lines.push(`e2e ${c.scenario.padEnd(11)} ${sizeLabel(c.size).padStart(6)}  ${s}   native/ws ` +
-        `${pct(c.ratios['wslay-native/ws'])}  native/raw ${pct(c.ratios['wslay-native/raw'])}`);
+      const s = Object.entries(c.servers)
+        .map(([k, v]) => `${k} ${(v.msgsPerSec / 1e3).toFixed(1)}k/s`)
+        .join('  ');
+      lines.push(
+        `e2e ${c.scenario.padEnd(11)} ${sizeLabel(c.size).padStart(6)}  ${s}   native/ws ` +
+          `${pct(c.ratios['wslay-native/ws'])}  native/raw ${pct(c.ratios['wslay-native/raw'])}`,
+      );
     }
   }
   if (r.memory) {
-    lines.push('memory per idle connection: ' + Object.entries(r.memory.servers)
-      .map(([k, v]) => `${k} ${(v!.rssPerConn / 1024).toFixed(1)} KiB`).join('  '));
+    lines.push(
+      'memory per idle connection: ' +
+        Object.entries(r.memory.servers)
+          .map(([k, v]) => `${k} ${(v.rssPerConn / 1024).toFixed(1)} KiB`)
+          .join('  '),
+    );
   }
   lines.push('', 'targets (reported, not asserted):');
   for (const t of r.targets) {
     const m = t.measured === null ? 'n/a' : pct(t.measured);
-    lines.push(`  ${t.met === null ? '?' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: worst ${m}`);
+    lines.push(
+      `  ${t.met === null ? '?' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: worst ${m}`,
+    );
   }
   console.log(lines.join('\n'));
 }
@@ -113,7 +145,8 @@ async function main(): Promise<void> {
   // The tree as it was compiled: other work may change it while the run goes on.
   const machine = machineInfo();
   const nativeError = checkNative();
-  if (nativeError !== null) log(`the native addon does not load (${nativeError}): native contenders are left out`);
+  if (nativeError !== null)
+    log(`the native addon does not load (${nativeError}): native contenders are left out`);
   const load: Record<string, number> = { start: loadAverage() };
   const results: Results = {};
   log(`${mode} mode: ${only.join(', ')} (load average ${load.start})`);
@@ -130,8 +163,13 @@ async function main(): Promise<void> {
     load.afterMemory = loadAverage();
   }
   const run: RunResults = {
-    mode, machine, nativeSkipped: nativeError, load, durationS: Math.round((Date.now() - started) / 1000),
-    ...results, targets: evaluateTargets(results),
+    mode,
+    machine,
+    nativeSkipped: nativeError,
+    load,
+    durationS: Math.round((Date.now() - started) / 1000),
+    ...results,
+    targets: evaluateTargets(results),
   };
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
@@ -141,7 +179,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(file, json);
   fs.writeFileSync(path.join(dir, `latest-${mode}.json`), json);
   log(`results: ${path.relative(REPO_ROOT, file)} (${run.durationS} s)`);
-  if ((mode === 'full' || process.argv.includes('--render')) && !process.argv.includes('--no-render')) {
+  if (
+    (mode === 'full' || process.argv.includes('--render')) &&
+    !process.argv.includes('--no-render')
+  ) {
     const written = render(run, path.relative(REPO_ROOT, file));
     log(`rendered ${written.map((f) => path.relative(REPO_ROOT, f)).join(', ')}`);
   }

@@ -45,11 +45,21 @@ export function checkWslay() {
     const source = path.join(dir, 'probe.cc');
     fs.writeFileSync(source, PROBE);
     const [cxx, ...cxxArgs] = compiler();
-    const args = [...cxxArgs, ...envFlags('CPPFLAGS', 'CXXFLAGS'), source,
-      '-o', path.join(dir, 'probe'), ...envFlags('LDFLAGS'), '-lwslay'];
+    const args = [
+      ...cxxArgs,
+      ...envFlags('CPPFLAGS', 'CXXFLAGS'),
+      source,
+      '-o',
+      path.join(dir, 'probe'),
+      ...envFlags('LDFLAGS'),
+      '-lwslay',
+    ];
     const run = spawnSync(cxx, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (run.error) {
-      return { ok: false, reason: `no C++ compiler (${cxx}: ${run.error.code ?? run.error.message})` };
+      return {
+        ok: false,
+        reason: `no C++ compiler (${cxx}: ${run.error.code ?? run.error.message})`,
+      };
     }
     if (run.status !== 0) {
       const text = `${run.stderr}${run.stdout}`;
@@ -79,12 +89,19 @@ export function findSharedLibrary() {
   const soname = SONAME[process.platform];
   if (soname === undefined) return null;
   const [cxx, ...cxxArgs] = compiler();
-  const run = spawnSync(cxx, [...cxxArgs, `-print-file-name=${soname}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const run = spawnSync(cxx, [...cxxArgs, `-print-file-name=${soname}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const found = (run.stdout || '').trim();
-  const candidates = [found, ...envFlags('LDFLAGS').filter((flag) => flag.startsWith('-L'))
-    .map((flag) => path.join(flag.slice(2), soname)),
-  path.join('/opt/homebrew/lib', soname), path.join('/usr/local/lib', soname)];
+  const candidates = [
+    found,
+    ...envFlags('LDFLAGS')
+      .filter((flag) => flag.startsWith('-L'))
+      .map((flag) => path.join(flag.slice(2), soname)),
+    path.join('/opt/homebrew/lib', soname),
+    path.join('/usr/local/lib', soname),
+  ];
   for (const candidate of candidates) {
     if (path.isAbsolute(candidate) && fs.existsSync(candidate)) return fs.realpathSync(candidate);
   }
@@ -95,8 +112,10 @@ if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import
   if (process.argv.includes('--lib-path')) {
     const lib = findSharedLibrary();
     if (lib === null) {
-      console.error(`wslay: ${SONAME[process.platform] ?? 'the wslay shared library'} was not ` +
-        'found; install the wslay development files (see deps/README.md)');
+      console.error(
+        `wslay: ${SONAME[process.platform] ?? 'the wslay shared library'} was not ` +
+          'found; install the wslay development files (see deps/README.md)',
+      );
       process.exit(1);
     }
     console.log(lib);

@@ -19,7 +19,8 @@ class Participant {
     this.ws.on('message', (data) => {
       const event = JSON.parse(String(data)) as ChatEvent;
       this.#seen.push(event);
-      const line = event.type === 'message' ? `${event.name}: ${event.text}` : `(${event.name} ${event.type})`;
+      const line =
+        event.type === 'message' ? `${event.name}: ${event.text}` : `(${event.name} ${event.type})`;
       console.log(`  ${this.name.padEnd(5)} sees  ${line}`);
       for (const wake of this.#waiters.splice(0)) wake();
     });
@@ -49,7 +50,9 @@ const said = (name: string, text: string) => (event: ChatEvent) =>
 
 async function main(): Promise<void> {
   const chat = await startChatServer({ host: '127.0.0.1', port: 8080 });
-  console.log(`chat server on ${chat.url} (the page) and ${chat.url}chat (the WebSocket), ${backend} backend`);
+  console.log(
+    `chat server on ${chat.url} (the page) and ${chat.url}chat (the WebSocket), ${backend} backend`,
+  );
 
   const page = await fetch(chat.url);
   const html = await page.text();
@@ -82,7 +85,10 @@ const deadline = setTimeout(() => {
 }, 15_000);
 deadline.unref();
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -10,8 +10,7 @@ import { WebSocket, WebSocketServer, type Backend } from '../src/index.js';
 
 /** What the server broadcasts; clients send `{ text }` only. */
 export type ChatEvent =
-  | { type: 'joined' | 'left'; name: string }
-  | { type: 'message'; name: string; text: string };
+  { type: 'joined' | 'left'; name: string } | { type: 'message'; name: string; text: string };
 
 export interface ChatServer {
   /** The page's address, e.g. http://127.0.0.1:8080/ */
@@ -67,8 +66,11 @@ function nameFrom(req: http.IncomingMessage): string {
 }
 
 /** Starts the chat on `host:port` (8080 by default). */
-export async function startChatServer({ host = '127.0.0.1', port = 8080, backend }:
-  { host?: string; port?: number; backend?: Backend } = {}): Promise<ChatServer> {
+export async function startChatServer({
+  host = '127.0.0.1',
+  port = 8080,
+  backend,
+}: { host?: string; port?: number; backend?: Backend } = {}): Promise<ChatServer> {
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && (req.url === '/' || req.url === '/index.html')) {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
@@ -79,8 +81,13 @@ export async function startChatServer({ host = '127.0.0.1', port = 8080, backend
     }
   });
   // Chat messages are small: a peer sending more than this is cut off with close 1009.
-  const wss = new WebSocketServer({ server, path: '/chat', maxPayload: 4096, backend,
-    heartbeat: { interval: 30_000, timeout: 10_000 } });
+  const wss = new WebSocketServer({
+    server,
+    path: '/chat',
+    maxPayload: 4096,
+    backend,
+    heartbeat: { interval: 30_000, timeout: 10_000 },
+  });
 
   const broadcast = (event: ChatEvent): void => {
     const data = JSON.stringify(event);
@@ -125,11 +132,16 @@ export async function startChatServer({ host = '127.0.0.1', port = 8080, backend
 }
 
 if (require.main === module) {
-  startChatServer({ port: Number(process.env.PORT ?? 8080) }).then((chat) => {
-    console.log(`chat on ${chat.url}: open it in two browser tabs; Ctrl+C stops it`);
-    process.once('SIGINT', () => { void chat.close().then(() => process.exit(0)); });
-  }, (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  startChatServer({ port: Number(process.env.PORT ?? 8080) }).then(
+    (chat) => {
+      console.log(`chat on ${chat.url}: open it in two browser tabs; Ctrl+C stops it`);
+      process.once('SIGINT', () => {
+        void chat.close().then(() => process.exit(0));
+      });
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

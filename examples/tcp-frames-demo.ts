@@ -9,7 +9,11 @@ const opcodeNames: Record<number, string> = Object.fromEntries(
 );
 
 /** Drives one context from one socket: the I/O loop every wslay program needs. */
-function attach(socket: net.Socket, role: 'server' | 'client', onMessage: (ctx: EventContext, text: string) => void) {
+function attach(
+  socket: net.Socket,
+  role: 'server' | 'client',
+  onMessage: (ctx: EventContext, text: string) => void,
+) {
   const pending: Buffer[] = [];
   const ctx = EventContext[role]({
     recv(c, buf) {
@@ -28,7 +32,9 @@ function attach(socket: net.Socket, role: 'server' | 'client', onMessage: (ctx: 
       return data.length;
     },
     onFrameRecvStart(_c, { fin, opcode, payloadLength }) {
-      console.log(`${role} <- frame ${opcodeNames[opcode] ?? opcode} fin=${fin} length=${payloadLength}`);
+      console.log(
+        `${role} <- frame ${opcodeNames[opcode] ?? opcode} fin=${fin} length=${payloadLength}`,
+      );
     },
     onMsgRecv(c, { opcode, msg, statusCode }) {
       if (opcode === Opcode.CONNECTION_CLOSE) {

@@ -8,10 +8,11 @@
 class WslayAddon : public Napi::Addon<WslayAddon> {
  public:
   WslayAddon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {
-      InstanceValue("EventContext", EventContextWrap::Define(env), napi_enumerable),
-      InstanceValue("FrameContext", FrameContextWrap::Define(env), napi_enumerable),
-    });
+    DefineAddon(exports,
+                {
+                    InstanceValue("EventContext", EventContextWrap::Define(env), napi_enumerable),
+                    InstanceValue("FrameContext", FrameContextWrap::Define(env), napi_enumerable),
+                });
   }
 };
 

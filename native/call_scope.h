@@ -22,7 +22,8 @@ class CallScope {
 
   // The hook functions are looked up here, in the handle scope of the method call, because
   // a handle made inside a callback's own scope dies when that callback returns.
-  CallScope(Napi::Env env, Napi::Object hooks, std::initializer_list<std::pair<int, const char*>> slots)
+  CallScope(Napi::Env env, Napi::Object hooks,
+            std::initializer_list<std::pair<int, const char*>> slots)
       : env_(env), hooks_(hooks) {
     for (const auto& [slot, name] : slots) {
       napi_value fn;
@@ -45,7 +46,8 @@ class CallScope {
   Napi::Value Call(int slot, const std::initializer_list<napi_value>& args) {
     if (fns_[slot] == nullptr) return Napi::Value();
     napi_value result;
-    if (napi_call_function(env_, hooks_, fns_[slot], args.size(), args.begin(), &result) != napi_ok) {
+    if (napi_call_function(env_, hooks_, fns_[slot], args.size(), args.begin(), &result) !=
+        napi_ok) {
       Fail();
       return Napi::Value();
     }

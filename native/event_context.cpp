@@ -6,8 +6,13 @@ namespace {
 
 // Must match CallbackBit in src/backends/engine.ts.
 enum CallbackBit : uint32_t {
-  kRecvBit = 1, kSendBit = 2, kGenmaskBit = 4, kFrameStartBit = 8,
-  kFrameChunkBit = 16, kFrameEndBit = 32, kMsgRecvBit = 64,
+  kRecvBit = 1,
+  kSendBit = 2,
+  kGenmaskBit = 4,
+  kFrameStartBit = 8,
+  kFrameChunkBit = 16,
+  kFrameEndBit = 32,
+  kMsgRecvBit = 64,
   // genmask is the default one: keys come from the kernel here, with no call into JS.
   kRandomGenmaskBit = 128,
 };
@@ -16,40 +21,52 @@ enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameE
 
 // Must match the word indices in src/backends/native-event-engine.ts.
 enum StateWord {
-  kValid, kWantRead, kWantWrite, kReadEnabled, kWriteEnabled, kCloseReceived, kCloseSent,
-  kStatusCodeReceived, kStatusCodeSent, kQueuedMsgCount, kQueuedMsgLength, kStateWords,
+  kValid,
+  kWantRead,
+  kWantWrite,
+  kReadEnabled,
+  kWriteEnabled,
+  kCloseReceived,
+  kCloseSent,
+  kStatusCodeReceived,
+  kStatusCodeSent,
+  kQueuedMsgCount,
+  kQueuedMsgLength,
+  kStateWords,
 };
 
 }  // namespace
 
 Napi::Function EventContextWrap::Define(Napi::Env env) {
-  return DefineClass(env, "EventContext", {
-    InstanceMethod<&EventContextWrap::SetCallbacks>("setCallbacks"),
-    InstanceMethod<&EventContextWrap::SetNoBuffering>("setNoBuffering"),
-    InstanceMethod<&EventContextWrap::SetMaxRecvMsgLength>("setMaxRecvMsgLength"),
-    InstanceMethod<&EventContextWrap::SetAllowedRsvBits>("setAllowedRsvBits"),
-    InstanceMethod<&EventContextWrap::Recv>("recv"),
-    InstanceMethod<&EventContextWrap::Send>("send"),
-    InstanceMethod<&EventContextWrap::QueueMsg>("queueMsg"),
-    InstanceMethod<&EventContextWrap::QueueFragmentedMsg>("queueFragmentedMsg"),
-    InstanceMethod<&EventContextWrap::QueueClose>("queueClose"),
-    InstanceMethod<&EventContextWrap::SetError>("setError"),
-    InstanceMethod<&EventContextWrap::WantRead>("wantRead"),
-    InstanceMethod<&EventContextWrap::WantWrite>("wantWrite"),
-    InstanceMethod<&EventContextWrap::ShutdownRead>("shutdownRead"),
-    InstanceMethod<&EventContextWrap::ShutdownWrite>("shutdownWrite"),
-    InstanceMethod<&EventContextWrap::GetReadEnabled>("getReadEnabled"),
-    InstanceMethod<&EventContextWrap::GetWriteEnabled>("getWriteEnabled"),
-    InstanceMethod<&EventContextWrap::GetCloseReceived>("getCloseReceived"),
-    InstanceMethod<&EventContextWrap::GetCloseSent>("getCloseSent"),
-    InstanceMethod<&EventContextWrap::GetStatusCodeReceived>("getStatusCodeReceived"),
-    InstanceMethod<&EventContextWrap::GetStatusCodeSent>("getStatusCodeSent"),
-    InstanceMethod<&EventContextWrap::GetQueuedMsgCount>("getQueuedMsgCount"),
-    InstanceMethod<&EventContextWrap::GetQueuedMsgLength>("getQueuedMsgLength"),
-    InstanceMethod<&EventContextWrap::Free>("free"),
-    InstanceMethod<&EventContextWrap::RecvFrom>("recvFrom"),
-    InstanceMethod<&EventContextWrap::SendAll>("sendAll"),
-  });
+  return DefineClass(
+      env, "EventContext",
+      {
+          InstanceMethod<&EventContextWrap::SetCallbacks>("setCallbacks"),
+          InstanceMethod<&EventContextWrap::SetNoBuffering>("setNoBuffering"),
+          InstanceMethod<&EventContextWrap::SetMaxRecvMsgLength>("setMaxRecvMsgLength"),
+          InstanceMethod<&EventContextWrap::SetAllowedRsvBits>("setAllowedRsvBits"),
+          InstanceMethod<&EventContextWrap::Recv>("recv"),
+          InstanceMethod<&EventContextWrap::Send>("send"),
+          InstanceMethod<&EventContextWrap::QueueMsg>("queueMsg"),
+          InstanceMethod<&EventContextWrap::QueueFragmentedMsg>("queueFragmentedMsg"),
+          InstanceMethod<&EventContextWrap::QueueClose>("queueClose"),
+          InstanceMethod<&EventContextWrap::SetError>("setError"),
+          InstanceMethod<&EventContextWrap::WantRead>("wantRead"),
+          InstanceMethod<&EventContextWrap::WantWrite>("wantWrite"),
+          InstanceMethod<&EventContextWrap::ShutdownRead>("shutdownRead"),
+          InstanceMethod<&EventContextWrap::ShutdownWrite>("shutdownWrite"),
+          InstanceMethod<&EventContextWrap::GetReadEnabled>("getReadEnabled"),
+          InstanceMethod<&EventContextWrap::GetWriteEnabled>("getWriteEnabled"),
+          InstanceMethod<&EventContextWrap::GetCloseReceived>("getCloseReceived"),
+          InstanceMethod<&EventContextWrap::GetCloseSent>("getCloseSent"),
+          InstanceMethod<&EventContextWrap::GetStatusCodeReceived>("getStatusCodeReceived"),
+          InstanceMethod<&EventContextWrap::GetStatusCodeSent>("getStatusCodeSent"),
+          InstanceMethod<&EventContextWrap::GetQueuedMsgCount>("getQueuedMsgCount"),
+          InstanceMethod<&EventContextWrap::GetQueuedMsgLength>("getQueuedMsgLength"),
+          InstanceMethod<&EventContextWrap::Free>("free"),
+          InstanceMethod<&EventContextWrap::RecvFrom>("recvFrom"),
+          InstanceMethod<&EventContextWrap::SendAll>("sendAll"),
+      });
 }
 
 wslay_event_callbacks EventContextWrap::CallbacksFor(uint32_t mask) {
@@ -80,7 +97,8 @@ EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
         .ThrowAsJavaScriptException();
     return;
   }
-  if (info[2].IsTypedArray() && info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
+  if (info[2].IsTypedArray() &&
+      info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
     Napi::Float64Array state = info[2].As<Napi::Float64Array>();
     if (state.ElementLength() >= kStateWords) {
       state_ref_ = Napi::Persistent(state);
@@ -141,8 +159,8 @@ bool EventContextWrap::Alive(Napi::Env env) {
 
 // --- callbacks from wslay -------------------------------------------------------------
 
-ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len,
-                                 int flags, void* ud) {
+ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int flags,
+                                 void* ud) {
   EventContextWrap* self = From(ud);
   CallScope& scope = *self->scope_;
   Napi::Env env = scope.Env();
@@ -207,8 +225,7 @@ ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size
     return -1;
   }
   double id = static_cast<double>(reinterpret_cast<uintptr_t>(source->data));
-  int64_t r = CallScope::ToInt(
-      scope.Call(kRead, {Napi::Number::New(env, id), view}));
+  int64_t r = CallScope::ToInt(scope.Call(kRead, {Napi::Number::New(env, id), view}));
   // The hook encodes eof in the sign: n, or -(n + 2) for the last n bytes.
   int64_t n = r >= 0 ? r : -(r + 2);
   const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
@@ -227,8 +244,8 @@ void EventContextWrap::OnFrameRecvStart(wslay_event_context_ptr,
   Napi::Env env = scope.Env();
   Napi::HandleScope handles(env);
   scope.Call(kFrameStart, {Napi::Number::New(env, arg->fin), Napi::Number::New(env, arg->rsv),
-              Napi::Number::New(env, arg->opcode),
-              Napi::Number::New(env, static_cast<double>(arg->payload_length))});
+                           Napi::Number::New(env, arg->opcode),
+                           Napi::Number::New(env, static_cast<double>(arg->payload_length))});
 }
 
 void EventContextWrap::OnFrameRecvChunk(wslay_event_context_ptr,
@@ -257,7 +274,7 @@ void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_m
   Napi::Uint8Array view = self->scratch_[kMsgBuf].CopyIn(env, arg->msg, arg->msg_length);
   if (scope.Failed(view)) return;
   scope.Call(kMsgRecv, {Napi::Number::New(env, arg->rsv), Napi::Number::New(env, arg->opcode), view,
-              Napi::Number::New(env, arg->status_code)});
+                        Napi::Number::New(env, arg->status_code)});
 }
 
 // --- methods ----------------------------------------------------------------------------
@@ -281,8 +298,10 @@ Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info, CallScope& sco
 Napi::Value EventContextWrap::Recv(const Napi::CallbackInfo& info) {
   if (!Alive(info.Env())) return info.Env().Undefined();
   CallScope scope(info.Env(), info[0].As<Napi::Object>(),
-                  {{kRecv, "recv"}, {kFrameStart, "onFrameRecvStart"},
-                   {kFrameChunk, "onFrameRecvChunk"}, {kFrameEnd, "onFrameRecvEnd"},
+                  {{kRecv, "recv"},
+                   {kFrameStart, "onFrameRecvStart"},
+                   {kFrameChunk, "onFrameRecvChunk"},
+                   {kFrameEnd, "onFrameRecvEnd"},
                    {kMsgRecv, "onMsgRecv"}});
   return Run(info, scope, wslay_event_recv);
 }
@@ -343,8 +362,8 @@ Napi::Value EventContextWrap::QueueFragmentedMsg(const Napi::CallbackInfo& info)
   std::memset(&msg, 0, sizeof msg);
   msg.opcode = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
   // The source is a reader id that the TypeScript layer maps back to the user's reader.
-  msg.source.data = reinterpret_cast<void*>(
-      static_cast<uintptr_t>(info[1].As<Napi::Number>().DoubleValue()));
+  msg.source.data =
+      reinterpret_cast<void*>(static_cast<uintptr_t>(info[1].As<Napi::Number>().DoubleValue()));
   msg.read_callback = OnRead;
   int32_t rsv = info[2].As<Napi::Number>().Int32Value();
   int rv = rsv < 0 ? wslay_event_queue_fragmented_msg(ctx_, &msg)
@@ -489,7 +508,8 @@ void EventContextWrap::OnCollectMsg(wslay_event_context_ptr, const wslay_event_o
   EventContextWrap* self = From(ud);
   uint32_t words[3] = {static_cast<uint32_t>(arg->opcode) | (static_cast<uint32_t>(arg->rsv) << 8) |
                            (static_cast<uint32_t>(arg->status_code) << 16),
-                       static_cast<uint32_t>(self->payload_.used), static_cast<uint32_t>(arg->msg_length)};
+                       static_cast<uint32_t>(self->payload_.used),
+                       static_cast<uint32_t>(arg->msg_length)};
   self->meta_.Append(reinterpret_cast<const uint8_t*>(words), sizeof words);
   self->payload_.Append(arg->msg, arg->msg_length);
 }
@@ -514,7 +534,8 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
   constexpr size_t kHeader = 4 * sizeof(uint32_t);
   if (meta.ByteLength() < kHeader) {
-    Napi::RangeError::New(env, "recvFrom() needs a meta array of at least 4 words").ThrowAsJavaScriptException();
+    Napi::RangeError::New(env, "recvFrom() needs a meta array of at least 4 words")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   feed_ = data.Data();
@@ -535,7 +556,8 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Publish();
 
   uint32_t header[4] = {static_cast<uint32_t>(rv), static_cast<uint32_t>(feed_pos_),
-                        static_cast<uint32_t>(meta_.used / 12), static_cast<uint32_t>(payload_.used)};
+                        static_cast<uint32_t>(meta_.used / 12),
+                        static_cast<uint32_t>(payload_.used)};
   Napi::Value result = env.Null();
   if (meta_.spilled || payload_.spilled) {
     result = Spilled(env, header, out);
@@ -549,14 +571,16 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
 
 // recvFrom()'s result when `out` or `meta` overflowed: [header + meta, payload] in new
 // arrays, or undefined when they could not be made.
-Napi::Value EventContextWrap::Spilled(Napi::Env env, const uint32_t (&header)[4], Napi::Uint8Array out) {
+Napi::Value EventContextWrap::Spilled(Napi::Env env, const uint32_t (&header)[4],
+                                      Napi::Uint8Array out) {
   Napi::Uint32Array all = Napi::Uint32Array::New(env, 4 + meta_.used / sizeof(uint32_t));
   if (!Made(env, all)) return env.Undefined();
   std::memcpy(all.Data(), header, sizeof header);
   std::memcpy(all.Data() + 4, meta_.spilled ? meta_.spill.data() : meta_.base, meta_.used);
-  Napi::Value payload = payload_.spilled
-      ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
-      : out.As<Napi::Value>();
+  Napi::Value payload =
+      payload_.spilled
+          ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
+          : out.As<Napi::Value>();
   if (!Made(env, payload)) return env.Undefined();
   Napi::Array pair = Napi::Array::New(env, 2);
   if (!Made(env, pair)) return env.Undefined();

@@ -23,18 +23,25 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   static wslay_event_callbacks CallbacksFor(uint32_t mask);
   // Callbacks of the batch paths (RecvFrom, SendAll): no call into JS per frame.
   static ssize_t OnFeedRecv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* ud);
-  static void OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
-  static ssize_t OnCollectSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags, void* ud);
+  static void OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+                           void* ud);
+  static ssize_t OnCollectSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags,
+                               void* ud);
   static int OnRandomGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud);
-  static EventContextWrap* From(void* user_data) { return static_cast<EventContextWrap*>(user_data); }
+  static EventContextWrap* From(void* user_data) {
+    return static_cast<EventContextWrap*>(user_data);
+  }
 
   static ssize_t OnRecv(wslay_event_context_ptr, uint8_t* buf, size_t len, int flags, void* ud);
-  static ssize_t OnSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags, void* ud);
+  static ssize_t OnSend(wslay_event_context_ptr, const uint8_t* data, size_t len, int flags,
+                        void* ud);
   static int OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud);
   static ssize_t OnRead(wslay_event_context_ptr, uint8_t* buf, size_t len,
                         const wslay_event_msg_source* source, int* eof, void* ud);
-  static void OnFrameRecvStart(wslay_event_context_ptr, const wslay_event_on_frame_recv_start_arg* arg, void* ud);
-  static void OnFrameRecvChunk(wslay_event_context_ptr, const wslay_event_on_frame_recv_chunk_arg* arg, void* ud);
+  static void OnFrameRecvStart(wslay_event_context_ptr,
+                               const wslay_event_on_frame_recv_start_arg* arg, void* ud);
+  static void OnFrameRecvChunk(wslay_event_context_ptr,
+                               const wslay_event_on_frame_recv_chunk_arg* arg, void* ud);
   static void OnFrameRecvEnd(wslay_event_context_ptr, void* ud);
   static void OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg, void* ud);
 
@@ -42,7 +49,8 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   void Publish();
   void Unpublish();
   void Install(const wslay_event_callbacks& callbacks);
-  Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope, int (*fn)(wslay_event_context_ptr));
+  Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope,
+                  int (*fn)(wslay_event_context_ptr));
   void Release();
 
   Napi::Value SetCallbacks(const Napi::CallbackInfo& info);

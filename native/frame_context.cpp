@@ -7,11 +7,12 @@ enum HookSlot { kSend, kRecv, kGenmask };
 }  // namespace
 
 Napi::Function FrameContextWrap::Define(Napi::Env env) {
-  return DefineClass(env, "FrameContext", {
-    InstanceMethod<&FrameContextWrap::Send>("send"),
-    InstanceMethod<&FrameContextWrap::Recv>("recv"),
-    InstanceMethod<&FrameContextWrap::Free>("free"),
-  });
+  return DefineClass(env, "FrameContext",
+                     {
+                         InstanceMethod<&FrameContextWrap::Send>("send"),
+                         InstanceMethod<&FrameContextWrap::Recv>("recv"),
+                         InstanceMethod<&FrameContextWrap::Free>("free"),
+                     });
 }
 
 FrameContextWrap::FrameContextWrap(const Napi::CallbackInfo& info)

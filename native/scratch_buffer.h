@@ -37,7 +37,8 @@ class ScratchBuffer {
 
   Napi::Uint8Array CopyIn(Napi::Env env, const uint8_t* data, size_t len) {
     Napi::Uint8Array view = View(env, len);
-    if (!view.IsEmpty() && !env.IsExceptionPending() && len > 0) std::memcpy(view.Data(), data, len);
+    if (!view.IsEmpty() && !env.IsExceptionPending() && len > 0)
+      std::memcpy(view.Data(), data, len);
     return view;
   }
 

@@ -51,13 +51,19 @@ function listFiles() {
   if (tarballArg !== undefined) {
     const tar = spawnSync('tar', ['-tvzf', tarballArg], { encoding: 'utf8' });
     if (tar.status !== 0) throw new Error(`tar -tzf ${tarballArg}: ${tar.stderr}`);
-    return tar.stdout.trim().split('\n').filter((line) => !line.startsWith('d')).map((line) => {
-      const fields = line.trim().split(/\s+/);
-      return { path: fields.at(-1).replace(/^package\//, ''), size: Number(fields[2]) };
-    });
+    return tar.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('d'))
+      .map((line) => {
+        const fields = line.trim().split(/\s+/);
+        return { path: fields.at(-1).replace(/^package\//, ''), size: Number(fields[2]) };
+      });
   }
-  const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],
-    { cwd: root, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (pack.status !== 0) throw new Error(`npm pack --dry-run failed: ${pack.stderr}`);
   return JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')))[0].files;
 }
@@ -94,8 +100,12 @@ for (const file of files) {
   total += file.size;
   console.log(`${String(file.size).padStart(9)}  ${file.path}`);
 }
-console.log(`${String(total).padStart(9)}  ${files.length} files` +
-  (prebuilds.length === 0 ? ' (no prebuilds: the tarball will build from source or fall back)' : ''));
+console.log(
+  `${String(total).padStart(9)}  ${files.length} files` +
+    (prebuilds.length === 0
+      ? ' (no prebuilds: the tarball will build from source or fall back)'
+      : ''),
+);
 if (problems.length > 0) {
   for (const problem of problems) console.error(`pack:check: ${problem}`);
   process.exit(1);

@@ -25,7 +25,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const platform = `${process.platform}-${process.arch}`;
-const HOW_TO_GET_NATIVE = 'for the native one, install the wslay development files ' +
+const HOW_TO_GET_NATIVE =
+  'for the native one, install the wslay development files ' +
   '(Debian/Ubuntu: apt-get install libwslay-dev; Fedora: wslay-devel; Alpine: wslay-dev; ' +
   'Homebrew: wslay) and run `npm rebuild wslay`';
 
@@ -35,7 +36,12 @@ function say(line) {
 
 function firstLine(error) {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim() !== '')
+      ?.trim() ?? text
+  );
 }
 
 /** Loads the addon in a fresh process, the way the package does at run time. */
@@ -45,16 +51,22 @@ function probeNative() {
     const file = load.resolve(${JSON.stringify(root)});
     require(file);
     process.stdout.write(file);`;
-  const run = spawnSync(process.execPath, ['-e', script],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
   if (run.status === 0) return { ok: true, file: path.relative(root, run.stdout.trim()) };
-  const reason = (run.stderr || '').split('\n').find((line) => /Error|error:/.test(line)) ??
+  const reason =
+    (run.stderr || '').split('\n').find((line) => /Error|error:/.test(line)) ??
     `exit ${run.status ?? run.signal}`;
   return { ok: false, reason: reason.replace(/^\s*(Uncaught\s+)?(\w*Error:\s*)?/, '').trim() };
 }
 
 function describe(file) {
-  return file.startsWith('prebuilds') ? `prebuilt for ${platform}: ${file}` : `local build: ${file}`;
+  return file.startsWith('prebuilds')
+    ? `prebuilt for ${platform}: ${file}`
+    : `local build: ${file}`;
 }
 
 /** The command that builds from source, or null when no build tool is at hand. */
@@ -76,20 +88,26 @@ function buildCommand() {
 function buildFromSource() {
   const build = buildCommand();
   if (build === null) return { ok: false, reason: 'neither node-gyp nor cmake-js was found' };
-  const log = process.env.WSLAY_INSTALL_LOG ||
-    path.join(os.tmpdir(), `wslay-install-${process.pid}.log`);
+  const log =
+    process.env.WSLAY_INSTALL_LOG || path.join(os.tmpdir(), `wslay-install-${process.pid}.log`);
   const fd = fs.openSync(log, 'w');
   let run;
   try {
-    run = spawnSync(build.command, build.args,
-      { cwd: root, stdio: ['ignore', fd, fd], timeout: 15 * 60_000 });
+    run = spawnSync(build.command, build.args, {
+      cwd: root,
+      stdio: ['ignore', fd, fd],
+      timeout: 15 * 60_000,
+    });
   } finally {
     fs.closeSync(fd);
   }
   if (run.error || run.status !== 0) {
     fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
     const why = run.error ? run.error.message : `exit ${run.status ?? run.signal}`;
-    return { ok: false, reason: `building from source with ${build.tool} failed (${why}; log: ${log})` };
+    return {
+      ok: false,
+      reason: `building from source with ${build.tool} failed (${why}; log: ${log})`,
+    };
   }
   if (!process.env.WSLAY_INSTALL_LOG) fs.rmSync(log, { force: true });
   const loaded = probeNative();
@@ -102,16 +120,20 @@ function buildFromSource() {
 
 function main() {
   const developmentCheckout = !root.split(path.sep).includes('node_modules');
-  const fromSource = [process.env.WSLAY_BUILD_FROM_SOURCE, process.env.npm_config_build_from_source]
-    .some((value) => /^(true|1)$/i.test(value ?? ''));
+  const fromSource = [
+    process.env.WSLAY_BUILD_FROM_SOURCE,
+    process.env.npm_config_build_from_source,
+  ].some((value) => /^(true|1)$/i.test(value ?? ''));
 
   if (developmentCheckout) {
     // A clone of the repository: `npm install` here must not start a build of its own.
     const loaded = probeNative();
-    say(loaded.ok
-      ? `the native backend will be used (${describe(loaded.file)})`
-      : 'the fallback backend will be used until the addon is built ' +
-        '(development checkout: npm run build:native, or npm run build:gyp)');
+    say(
+      loaded.ok
+        ? `the native backend will be used (${describe(loaded.file)})`
+        : 'the fallback backend will be used until the addon is built ' +
+            '(development checkout: npm run build:native, or npm run build:gyp)',
+    );
     return;
   }
 
@@ -131,17 +153,23 @@ function main() {
   return importCheck.then(({ checkWslay }) => {
     const wslay = checkWslay();
     if (!wslay.ok) {
-      say(`the pure-TypeScript fallback backend will be used: ${noNative}, and ` +
-        `${wslay.reason}; ${HOW_TO_GET_NATIVE}`);
+      say(
+        `the pure-TypeScript fallback backend will be used: ${noNative}, and ` +
+          `${wslay.reason}; ${HOW_TO_GET_NATIVE}`,
+      );
       return;
     }
     const built = buildFromSource();
     if (built.ok) {
-      say(`the native backend will be used (built from source with ${built.tool} against the ` +
-        `system wslay: ${built.file})`);
+      say(
+        `the native backend will be used (built from source with ${built.tool} against the ` +
+          `system wslay: ${built.file})`,
+      );
     } else {
-      say(`the pure-TypeScript fallback backend will be used: ${noNative}, and ${built.reason}; ` +
-        'see deps/README.md, then run `npm rebuild wslay`');
+      say(
+        `the pure-TypeScript fallback backend will be used: ${noNative}, and ${built.reason}; ` +
+          'see deps/README.md, then run `npm rebuild wslay`',
+      );
     }
   });
 }
@@ -149,7 +177,9 @@ function main() {
 try {
   await main();
 } catch (error) {
-  say(`the install step hit an error (${firstLine(error)}); the package will pick a backend ` +
-    `when it loads (native if it can, else the pure-TypeScript fallback); ${HOW_TO_GET_NATIVE}`);
+  say(
+    `the install step hit an error (${firstLine(error)}); the package will pick a backend ` +
+      `when it loads (native if it can, else the pure-TypeScript fallback); ${HOW_TO_GET_NATIVE}`,
+  );
 }
 process.exitCode = 0;

@@ -45,8 +45,10 @@ function run(command, args, options = {}) {
 }
 
 if (!process.env.npm_lifecycle_event) {
-  console.warn('prebuildify: not run through npm; node-gyp may try to download Node headers. ' +
-    'Prefer `npm run prebuildify`.');
+  console.warn(
+    'prebuildify: not run through npm; node-gyp may try to download Node headers. ' +
+      'Prefer `npm run prebuildify`.',
+  );
 }
 
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'wslay-prebuildify-'));
@@ -59,15 +61,29 @@ try {
 
   const prebuildifyBin = require.resolve('prebuildify/bin.js');
   // Extra arguments go to prebuildify (e.g. --arch arm64 --strip-bin aarch64-linux-gnu-strip).
-  run(process.execPath, [prebuildifyBin, '--napi', '--strip', '--tag-libc', '--tag-armv',
-    '--out', root, '--cwd', stage, ...extraArgs], {
-    env: {
-      ...process.env,
-      GYP_DEFINES: [process.env.GYP_DEFINES, 'bundle_wslay=1'].filter(Boolean).join(' '),
-      PREBUILD_NODE_GYP: process.env.PREBUILD_NODE_GYP ?? process.env.npm_config_node_gyp ??
-        'node-gyp',
+  run(
+    process.execPath,
+    [
+      prebuildifyBin,
+      '--napi',
+      '--strip',
+      '--tag-libc',
+      '--tag-armv',
+      '--out',
+      root,
+      '--cwd',
+      stage,
+      ...extraArgs,
+    ],
+    {
+      env: {
+        ...process.env,
+        GYP_DEFINES: [process.env.GYP_DEFINES, 'bundle_wslay=1'].filter(Boolean).join(' '),
+        PREBUILD_NODE_GYP:
+          process.env.PREBUILD_NODE_GYP ?? process.env.npm_config_node_gyp ?? 'node-gyp',
+      },
     },
-  });
+  );
 } finally {
   fs.rmSync(stage, { recursive: true, force: true });
 }
@@ -96,15 +112,25 @@ if (platform === 'linux') {
   }
 }
 if (cross) {
-  console.warn(`prebuildify: built for ${platform}-${arch} on ${process.platform}-${process.arch}; ` +
-    'not loaded here: test it on that platform');
+  console.warn(
+    `prebuildify: built for ${platform}-${arch} on ${process.platform}-${process.arch}; ` +
+      'not loaded here: test it on that platform',
+  );
 } else {
-  run(process.execPath, ['-e', `require(${JSON.stringify(require.resolve('node-gyp-build'))})` +
-    `(${JSON.stringify(root)})`], { env: { ...process.env, PREBUILDS_ONLY: '1' } });
+  run(
+    process.execPath,
+    [
+      '-e',
+      `require(${JSON.stringify(require.resolve('node-gyp-build'))})` + `(${JSON.stringify(root)})`,
+    ],
+    { env: { ...process.env, PREBUILDS_ONLY: '1' } },
+  );
 }
 
 for (const name of files) {
   const { size } = fs.statSync(path.join(platformDir, name));
-  console.log(`prebuildify: ${path.relative(root, path.join(platformDir, name))} ` +
-    `${(size / 1024).toFixed(1)} KiB`);
+  console.log(
+    `prebuildify: ${path.relative(root, path.join(platformDir, name))} ` +
+      `${(size / 1024).toFixed(1)} KiB`,
+  );
 }

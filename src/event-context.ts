@@ -12,9 +12,21 @@ export interface ContextOptions {
   backend?: Backend;
 }
 
-export interface FrameRecvStartArg { fin: number; rsv: number; opcode: number; payloadLength: number }
-export interface FrameRecvChunkArg { data: Uint8Array }
-export interface MsgRecvArg { rsv: number; opcode: number; msg: Uint8Array; statusCode: number }
+export interface FrameRecvStartArg {
+  fin: number;
+  rsv: number;
+  opcode: number;
+  payloadLength: number;
+}
+export interface FrameRecvChunkArg {
+  data: Uint8Array;
+}
+export interface MsgRecvArg {
+  rsv: number;
+  opcode: number;
+  msg: Uint8Array;
+  statusCode: number;
+}
 
 /** wslay's callbacks, in C's parameter order, less lengths and `user_data`. */
 export interface EventCallbacks {
@@ -30,10 +42,18 @@ export interface EventCallbacks {
   onMsgRecv?(ctx: EventContext, arg: MsgRecvArg): void;
 }
 
-export interface QueuedMsg { opcode: number; msg: Uint8Array | string }
+export interface QueuedMsg {
+  opcode: number;
+  msg: Uint8Array | string;
+}
 
 /** A message completed by `recvFrom()`; `msg` belongs to the caller. */
-export type RecvFromListener = (opcode: number, msg: Buffer, statusCode: number, rsv: number) => void;
+export type RecvFromListener = (
+  opcode: number,
+  msg: Buffer,
+  statusCode: number,
+  rsv: number,
+) => void;
 
 /** A message produced piece by piece while it is sent (`wslay_event_fragmented_msg`). */
 export interface FragmentedMsg {
@@ -44,8 +64,15 @@ export interface FragmentedMsg {
 
 type Reader = FragmentedMsg['read'];
 
-const callbackNames = ['recv', 'send', 'genmask', 'onFrameRecvStart', 'onFrameRecvChunk',
-  'onFrameRecvEnd', 'onMsgRecv'] as const;
+const callbackNames = [
+  'recv',
+  'send',
+  'genmask',
+  'onFrameRecvStart',
+  'onFrameRecvChunk',
+  'onFrameRecvEnd',
+  'onMsgRecv',
+] as const;
 
 const constructing = Symbol('EventContext.constructing');
 
@@ -58,7 +85,7 @@ const INT32_MAX = 0x7fffffff;
 function validateCallbacks(callbacks: unknown): EventCallbacks {
   const object = check.object(callbacks, 'callbacks');
   for (const name of callbackNames) check.optionalFunction(object[name], `callbacks.${name}`);
-  return { ...object } as EventCallbacks;
+  return { ...object };
 }
 
 function defaultGenmask(_ctx: EventContext, buf: Uint8Array): number {
@@ -106,8 +133,12 @@ export class EventContext {
   }
 
   /** @internal Use `EventContext.server()` or `EventContext.client()`. */
-  constructor(token: typeof constructing, role: 'server' | 'client', callbacks: EventCallbacks,
-    options?: ContextOptions) {
+  constructor(
+    token: typeof constructing,
+    role: 'server' | 'client',
+    callbacks: EventCallbacks,
+    options?: ContextOptions,
+  ) {
     if (token !== constructing) {
       throw new TypeError('use EventContext.server() or EventContext.client() to create a context');
     }
@@ -143,7 +174,9 @@ export class EventContext {
     // wslay.h: "must not be used after the first invocation of wslay_event_recv()"; doing
     // so anyway corrupts a message in progress inside wslay 1.1.1.
     if (this.#recvStarted) {
-      throw new Error('configSetNoBuffering() must be called before the first recv(), as wslay requires');
+      throw new Error(
+        'configSetNoBuffering() must be called before the first recv(), as wslay requires',
+      );
     }
     engine.setNoBuffering(on);
     this.#noBuffering = on;
@@ -184,8 +217,10 @@ export class EventContext {
     if (typeof onMessage !== 'function') {
       throw new TypeError(`onMessage must be a function, got ${check.show(onMessage)}`);
     }
-    if (this.#noBuffering) throw new Error('recvFrom() needs message buffering; no-buffering mode is on');
-    if (this.#inRecv) throw new Error('recvFrom() cannot be called from inside a callback of recv()');
+    if (this.#noBuffering)
+      throw new Error('recvFrom() needs message buffering; no-buffering mode is on');
+    if (this.#inRecv)
+      throw new Error('recvFrom() cannot be called from inside a callback of recv()');
     // Taken while in use: a listener may call recvFrom() again before this one is read.
     const scratch = this.#batchMeta ?? new Uint32Array(BATCH_META_WORDS);
     this.#batchMeta = null;
@@ -207,13 +242,19 @@ export class EventContext {
     const end = 4 + 3 * meta[2]!;
     let thrown: { value: unknown } | null = null;
     if (end > 4) {
-      const bytes = Buffer.isBuffer(payload) ? payload
+      const bytes = Buffer.isBuffer(payload)
+        ? payload
         : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
       for (let i = 4; i < end; i += 3) {
         const word = meta[i]!;
         const offset = meta[i + 1]!;
         try {
-          onMessage(word & 0xff, bytes.subarray(offset, offset + meta[i + 2]!), word >>> 16, (word >>> 8) & 0xff);
+          onMessage(
+            word & 0xff,
+            bytes.subarray(offset, offset + meta[i + 2]!),
+            word >>> 16,
+            (word >>> 8) & 0xff,
+          );
         } catch (error) {
           thrown ??= { value: error };
         }
@@ -232,14 +273,17 @@ export class EventContext {
    */
   sendAll(): Buffer {
     const engine = this.#live();
-    if (this.#inSend) throw new Error('sendAll() cannot be called from inside a callback of send()');
+    if (this.#inSend)
+      throw new Error('sendAll() cannot be called from inside a callback of send()');
     const outer = this.#thrown;
     this.#thrown = null;
     this.#depth++;
     this.#inSend = true;
     // Room for every queued message with the largest header; more (an automatic pong or
     // close, a fragmented message) spills into a buffer the backend makes.
-    const room = Buffer.allocUnsafe(engine.getQueuedMsgLength() + 14 * engine.getQueuedMsgCount() + 16);
+    const room = Buffer.allocUnsafe(
+      engine.getQueuedMsgLength() + 14 * engine.getQueuedMsgCount() + 16,
+    );
     const meta = this.#sendMeta;
     let bytes: Uint8Array;
     let thrown: { value: unknown } | null;
@@ -256,7 +300,9 @@ export class EventContext {
     if (thrown !== null) throw (thrown as { value: unknown }).value;
     const rc = meta[0]! | 0;
     if (rc < 0 && this.#engine !== null) throw new WslayError(rc, 'wslay_event_send');
-    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** `wslay_event_queue_msg`, or `wslay_event_queue_msg_ex` when `rsv` is given. */
@@ -288,7 +334,8 @@ export class EventContext {
   /** `wslay_event_queue_close`; with no code, an empty close frame. */
   queueClose(statusCode?: number, reason?: Uint8Array | string): void {
     const engine = this.#live();
-    const code = statusCode === undefined ? 0 : check.integerIn(statusCode, 0, 0xffff, 'statusCode');
+    const code =
+      statusCode === undefined ? 0 : check.integerIn(statusCode, 0, 0xffff, 'statusCode');
     const bytes = reason === undefined ? null : check.bytesOrString(reason, 'reason');
     this.#check(engine.queueClose(code, bytes), 'wslay_event_queue_close');
   }
@@ -298,18 +345,42 @@ export class EventContext {
     this.#live().setError(check.integerIn(code, INT32_MIN, INT32_MAX, 'code'));
   }
 
-  wantRead(): boolean { return this.#live().wantRead(); }
-  wantWrite(): boolean { return this.#live().wantWrite(); }
-  shutdownRead(): void { this.#live().shutdownRead(); }
-  shutdownWrite(): void { this.#live().shutdownWrite(); }
-  getReadEnabled(): boolean { return this.#live().getReadEnabled(); }
-  getWriteEnabled(): boolean { return this.#live().getWriteEnabled(); }
-  getCloseReceived(): boolean { return this.#live().getCloseReceived(); }
-  getCloseSent(): boolean { return this.#live().getCloseSent(); }
-  getStatusCodeReceived(): number { return this.#live().getStatusCodeReceived(); }
-  getStatusCodeSent(): number { return this.#live().getStatusCodeSent(); }
-  getQueuedMsgCount(): number { return this.#live().getQueuedMsgCount(); }
-  getQueuedMsgLength(): number { return this.#live().getQueuedMsgLength(); }
+  wantRead(): boolean {
+    return this.#live().wantRead();
+  }
+  wantWrite(): boolean {
+    return this.#live().wantWrite();
+  }
+  shutdownRead(): void {
+    this.#live().shutdownRead();
+  }
+  shutdownWrite(): void {
+    this.#live().shutdownWrite();
+  }
+  getReadEnabled(): boolean {
+    return this.#live().getReadEnabled();
+  }
+  getWriteEnabled(): boolean {
+    return this.#live().getWriteEnabled();
+  }
+  getCloseReceived(): boolean {
+    return this.#live().getCloseReceived();
+  }
+  getCloseSent(): boolean {
+    return this.#live().getCloseSent();
+  }
+  getStatusCodeReceived(): number {
+    return this.#live().getStatusCodeReceived();
+  }
+  getStatusCodeSent(): number {
+    return this.#live().getStatusCodeSent();
+  }
+  getQueuedMsgCount(): number {
+    return this.#live().getQueuedMsgCount();
+  }
+  getQueuedMsgLength(): number {
+    return this.#live().getQueuedMsgLength();
+  }
 
   /**
    * `wslay_event_context_free`. Idempotent. Inside a callback it takes effect when the
@@ -374,8 +445,10 @@ export class EventContext {
   #run(kind: 'recv' | 'send'): void {
     const engine = this.#live();
     if (!this.#callbacks[kind]) {
-      throw new Error(`${kind}() needs a ${kind} callback: give one to EventContext.${this.role}() ` +
-        'or configSetCallbacks()');
+      throw new Error(
+        `${kind}() needs a ${kind} callback: give one to EventContext.${this.role}() ` +
+          'or configSetCallbacks()',
+      );
     }
     if (kind === 'recv' ? this.#inRecv : this.#inSend) {
       throw new Error(`${kind}() cannot be called from inside a callback of ${kind}()`);
@@ -383,13 +456,15 @@ export class EventContext {
     const outer = this.#thrown;
     this.#thrown = null;
     this.#depth++;
-    if (kind === 'recv') this.#inRecv = this.#recvStarted = true; else this.#inSend = true;
+    if (kind === 'recv') this.#inRecv = this.#recvStarted = true;
+    else this.#inSend = true;
     let rc: number;
     let thrown: { value: unknown } | null;
     try {
       rc = kind === 'recv' ? engine.recv(this.#hooks) : engine.send(this.#hooks);
     } finally {
-      if (kind === 'recv') this.#inRecv = false; else this.#inSend = false;
+      if (kind === 'recv') this.#inRecv = false;
+      else this.#inSend = false;
       this.#depth--;
       thrown = this.#thrown;
       this.#thrown = outer;
@@ -446,7 +521,10 @@ export class EventContext {
           const rv = (this.#callbacks.genmask ?? defaultGenmask)(this, buf);
           if (rv === 0) return 0;
           if (rv !== -1) {
-            this.#fail(new RangeError(`the genmask callback must return 0 or -1, got ${check.show(rv)}`), false);
+            this.#fail(
+              new RangeError(`the genmask callback must return 0 or -1, got ${check.show(rv)}`),
+              false,
+            );
           }
           return -1;
         } catch (error) {
@@ -464,9 +542,13 @@ export class EventContext {
         try {
           const result = reader(this, buf) as unknown;
           const { n, eof } = check.object(result, 'the value returned by read()');
-          const error = check.ioResultError(n, buf.length, 'read') ??
-            (typeof eof === 'boolean' ? null
-              : new TypeError(`read() must return { n, eof } with a boolean eof, got ${check.show(eof)}`));
+          const error =
+            check.ioResultError(n, buf.length, 'read') ??
+            (typeof eof === 'boolean'
+              ? null
+              : new TypeError(
+                  `read() must return { n, eof } with a boolean eof, got ${check.show(eof)}`,
+                ));
           if (error !== null) {
             this.#fail(error, true);
             return -1;

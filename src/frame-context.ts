@@ -40,7 +40,8 @@ export class FrameContext {
 
   /** @internal Use `FrameContext.create()`. */
   constructor(token: typeof constructing, callbacks: FrameCallbacks, options?: ContextOptions) {
-    if (token !== constructing) throw new TypeError('use FrameContext.create() to create a context');
+    if (token !== constructing)
+      throw new TypeError('use FrameContext.create() to create a context');
     const cb = check.object(callbacks, 'callbacks');
     for (const name of ['send', 'recv'] as const) {
       if (typeof cb[name] !== 'function') {
@@ -66,11 +67,17 @@ export class FrameContext {
     const fin = check.integerIn(arg.fin, 0, 1, 'iocb.fin');
     const rsv = check.integerIn(arg.rsv, 0, 7, 'iocb.rsv');
     const opcode = check.integerIn(arg.opcode, 0, 15, 'iocb.opcode');
-    const payloadLength = check.integerIn(arg.payloadLength, 0, Number.MAX_SAFE_INTEGER,
-      'iocb.payloadLength');
+    const payloadLength = check.integerIn(
+      arg.payloadLength,
+      0,
+      Number.MAX_SAFE_INTEGER,
+      'iocb.payloadLength',
+    );
     const mask = check.integerIn(arg.mask, 0, 1, 'iocb.mask');
     const data = check.bytes(arg.data, 'iocb.data');
-    const rc = this.#call(() => engine.send(this.#hooks, fin, rsv, opcode, payloadLength, mask, data));
+    const rc = this.#call(() =>
+      engine.send(this.#hooks, fin, rsv, opcode, payloadLength, mask, data),
+    );
     if (rc >= 0 || rc === ErrorCode.WANT_WRITE) return rc;
     throw new WslayError(rc, 'wslay_frame_send');
   }
@@ -145,14 +152,19 @@ export class FrameContext {
     return {
       send: (data, flags) => guard(() => this.#callbacks.send(data, flags), data.length, 'send'),
       recv: (buf, flags) => guard(() => this.#callbacks.recv(buf, flags), buf.length, 'recv'),
-      genmask: (buf) => guard(() => {
-        if (this.#callbacks.genmask === undefined) {
-          fillMaskKey(buf);
-          return 0;
-        }
-        const rv = this.#callbacks.genmask(buf);
-        return rv === 0 ? 0 : -1;
-      }, 0, 'genmask'),
+      genmask: (buf) =>
+        guard(
+          () => {
+            if (this.#callbacks.genmask === undefined) {
+              fillMaskKey(buf);
+              return 0;
+            }
+            const rv = this.#callbacks.genmask(buf);
+            return rv === 0 ? 0 : -1;
+          },
+          0,
+          'genmask',
+        ),
     };
   }
 }

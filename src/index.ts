@@ -2,18 +2,45 @@ export { Opcode, StatusCode, ErrorCode, MSG_MORE, Rsv, isCtrlFrame } from './con
 export { WslayError } from './errors.js';
 export { EventContext } from './event-context.js';
 export type {
-  Backend, ContextOptions, EventCallbacks, FragmentedMsg, FrameRecvChunkArg, FrameRecvStartArg,
-  MsgRecvArg, QueuedMsg, RecvFromListener,
+  Backend,
+  ContextOptions,
+  EventCallbacks,
+  FragmentedMsg,
+  FrameRecvChunkArg,
+  FrameRecvStartArg,
+  MsgRecvArg,
+  QueuedMsg,
+  RecvFromListener,
 } from './event-context.js';
 export { FrameContext } from './frame-context.js';
 export type { FrameCallbacks, FrameIocb } from './frame-context.js';
 export { defaultBackend as backend, nativeLoadError } from './backends/select.js';
 export {
-  WebSocket, WebSocketServer, createWebSocketStream, Event, CloseEvent, ErrorEvent, MessageEvent,
+  WebSocket,
+  WebSocketServer,
+  createWebSocketStream,
+  Event,
+  CloseEvent,
+  ErrorEvent,
+  MessageEvent,
   defaultLimits,
 } from './ws/index.js';
 export type {
-  AddEventListenerOptions, BinaryType, ClientOptions, ConnectionOptions, EventListener,
-  HeartbeatOptions, Limits, RawData, ReceivedMessage, SendCallback, SendOptions, ServerOptions,
-  VerifyClientCallback, VerifyClientInfo, WebSocketEventMap, WebSocketEvents, WebSocketServerEvents,
+  AddEventListenerOptions,
+  BinaryType,
+  ClientOptions,
+  ConnectionOptions,
+  EventListener,
+  HeartbeatOptions,
+  Limits,
+  RawData,
+  ReceivedMessage,
+  SendCallback,
+  SendOptions,
+  ServerOptions,
+  VerifyClientCallback,
+  VerifyClientInfo,
+  WebSocketEventMap,
+  WebSocketEvents,
+  WebSocketServerEvents,
 } from './ws/index.js';

@@ -19,7 +19,8 @@ export function integerIn(value: unknown, min: number, max: number, name: string
 }
 
 export function boolean(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${show(value)}`);
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${name} must be a boolean, got ${show(value)}`);
   return value;
 }
 
@@ -29,7 +30,6 @@ export function bytes(value: unknown, name: string): Uint8Array {
   }
   return value;
 }
-
 
 /** Strings are sent as UTF-8, as the API promises. */
 export function bytesOrString(value: unknown, name: string): Uint8Array {

@@ -1,12 +1,36 @@
 import { describe, expect, test } from 'vitest';
-import { EventContext, FrameContext, isCtrlFrame, Opcode, StatusCode, ErrorCode, MSG_MORE, Rsv, WslayError } from '../src/index.js';
+import {
+  EventContext,
+  FrameContext,
+  isCtrlFrame,
+  Opcode,
+  StatusCode,
+  ErrorCode,
+  MSG_MORE,
+  Rsv,
+  WslayError,
+} from '../src/index.js';
 import { backends } from './helpers/backends.js';
 
 test('constants carry wslay 1.1.1 values', () => {
-  expect(Opcode).toEqual({ CONTINUATION_FRAME: 0, TEXT_FRAME: 1, BINARY_FRAME: 2, CONNECTION_CLOSE: 8, PING: 9, PONG: 10 });
+  expect(Opcode).toEqual({
+    CONTINUATION_FRAME: 0,
+    TEXT_FRAME: 1,
+    BINARY_FRAME: 2,
+    CONNECTION_CLOSE: 8,
+    PING: 9,
+    PONG: 10,
+  });
   expect(StatusCode.MESSAGE_TOO_BIG).toBe(1009);
   expect(StatusCode.TLS_HANDSHAKE).toBe(1015);
-  expect(ErrorCode).toMatchObject({ WANT_READ: -100, PROTO: -200, NO_MORE_MSG: -302, CALLBACK_FAILURE: -400, WOULDBLOCK: -401, NOMEM: -500 });
+  expect(ErrorCode).toMatchObject({
+    WANT_READ: -100,
+    PROTO: -200,
+    NO_MORE_MSG: -302,
+    CALLBACK_FAILURE: -400,
+    WOULDBLOCK: -401,
+    NOMEM: -500,
+  });
   expect(MSG_MORE).toBe(1);
   expect(Rsv).toEqual({ NONE: 0, RSV1_BIT: 4, RSV2_BIT: 2, RSV3_BIT: 1 });
 });
@@ -39,8 +63,16 @@ describe.each(backends)('argument validation and lifetime (%s)', (backend) => {
   });
 
   test.each([
-    ['callbacks that are not an object', () => EventContext.server(null as never, { backend }), TypeError],
-    ['a callback that is not a function', () => EventContext.server({ recv: 1 } as never, { backend }), TypeError],
+    [
+      'callbacks that are not an object',
+      () => EventContext.server(null as never, { backend }),
+      TypeError,
+    ],
+    [
+      'a callback that is not a function',
+      () => EventContext.server({ recv: 1 } as never, { backend }),
+      TypeError,
+    ],
     ['an unknown backend', () => EventContext.server({}, { backend: 'rust' as never }), TypeError],
     ['new EventContext()', () => new (EventContext as unknown as new () => unknown)(), TypeError],
   ])('creating a context with %s throws', (_name, fn, type) => {
@@ -48,22 +80,77 @@ describe.each(backends)('argument validation and lifetime (%s)', (backend) => {
   });
 
   test.each([
-    ['opcode that is not a number', (c: EventContext) => c.queueMsg({ opcode: '1' as never, msg: 'x' }), TypeError, /msg.opcode must be a number/],
-    ['opcode above 15', (c: EventContext) => c.queueMsg({ opcode: 16, msg: 'x' }), RangeError, /msg.opcode/],
-    ['negative opcode', (c: EventContext) => c.queueMsg({ opcode: -1, msg: 'x' }), RangeError, /msg.opcode/],
-    ['msg that is a number', (c: EventContext) => c.queueMsg({ opcode: 1, msg: 5 as never }), TypeError, /msg.msg/],
-    ['msg missing', (c: EventContext) => c.queueMsg(undefined as never), TypeError, /msg must be an object/],
+    [
+      'opcode that is not a number',
+      (c: EventContext) => c.queueMsg({ opcode: '1' as never, msg: 'x' }),
+      TypeError,
+      /msg.opcode must be a number/,
+    ],
+    [
+      'opcode above 15',
+      (c: EventContext) => c.queueMsg({ opcode: 16, msg: 'x' }),
+      RangeError,
+      /msg.opcode/,
+    ],
+    [
+      'negative opcode',
+      (c: EventContext) => c.queueMsg({ opcode: -1, msg: 'x' }),
+      RangeError,
+      /msg.opcode/,
+    ],
+    [
+      'msg that is a number',
+      (c: EventContext) => c.queueMsg({ opcode: 1, msg: 5 as never }),
+      TypeError,
+      /msg.msg/,
+    ],
+    [
+      'msg missing',
+      (c: EventContext) => c.queueMsg(undefined as never),
+      TypeError,
+      /msg must be an object/,
+    ],
     ['rsv above 7', (c: EventContext) => c.queueMsg({ opcode: 1, msg: 'x' }, 8), RangeError, /rsv/],
-    ['fragmented read that is not a function', (c: EventContext) => c.queueFragmentedMsg({ opcode: 1, read: null as never }), TypeError, /msg.read/],
+    [
+      'fragmented read that is not a function',
+      (c: EventContext) => c.queueFragmentedMsg({ opcode: 1, read: null as never }),
+      TypeError,
+      /msg.read/,
+    ],
     ['close code above 65535', (c: EventContext) => c.queueClose(70000), RangeError, /statusCode/],
     ['close code 1000.5', (c: EventContext) => c.queueClose(1000.5), RangeError, /statusCode/],
-    ['close reason that is a number', (c: EventContext) => c.queueClose(1000, 3 as never), TypeError, /reason/],
-    ['negative max length', (c: EventContext) => c.configSetMaxRecvMsgLength(-1), RangeError, /length/],
-    ['max length that is NaN', (c: EventContext) => c.configSetMaxRecvMsgLength(NaN), TypeError, /length/],
-    ['no-buffering flag that is a number', (c: EventContext) => c.configSetNoBuffering(1 as never), TypeError, /boolean/],
+    [
+      'close reason that is a number',
+      (c: EventContext) => c.queueClose(1000, 3 as never),
+      TypeError,
+      /reason/,
+    ],
+    [
+      'negative max length',
+      (c: EventContext) => c.configSetMaxRecvMsgLength(-1),
+      RangeError,
+      /length/,
+    ],
+    [
+      'max length that is NaN',
+      (c: EventContext) => c.configSetMaxRecvMsgLength(NaN),
+      TypeError,
+      /length/,
+    ],
+    [
+      'no-buffering flag that is a number',
+      (c: EventContext) => c.configSetNoBuffering(1 as never),
+      TypeError,
+      /boolean/,
+    ],
     ['rsv bits above 7', (c: EventContext) => c.configSetAllowedRsvBits(8), RangeError, /rsv/],
     ['setError with a string', (c: EventContext) => c.setError('x' as never), TypeError, /code/],
-    ['callbacks with a bad onMsgRecv', (c: EventContext) => c.configSetCallbacks({ onMsgRecv: 'x' } as never), TypeError, /onMsgRecv/],
+    [
+      'callbacks with a bad onMsgRecv',
+      (c: EventContext) => c.configSetCallbacks({ onMsgRecv: 'x' } as never),
+      TypeError,
+      /onMsgRecv/,
+    ],
   ])('%s throws a clear error before reaching the backend', (_name, fn, type, message) => {
     const ctx = make();
     expect(() => fn(ctx)).toThrow(type);
@@ -76,8 +163,15 @@ describe.each(backends)('argument validation and lifetime (%s)', (backend) => {
     const ctx = make();
     ctx.free();
     ctx.free();
-    for (const call of [() => ctx.recv(), () => ctx.send(), () => ctx.wantRead(), () => ctx.getQueuedMsgCount(),
-      () => ctx.queueMsg({ opcode: 1, msg: 'x' }), () => ctx.queueClose(), () => ctx.configSetNoBuffering(true)]) {
+    for (const call of [
+      () => ctx.recv(),
+      () => ctx.send(),
+      () => ctx.wantRead(),
+      () => ctx.getQueuedMsgCount(),
+      () => ctx.queueMsg({ opcode: 1, msg: 'x' }),
+      () => ctx.queueClose(),
+      () => ctx.configSetNoBuffering(true),
+    ]) {
       expect(call).toThrow(/EventContext has been freed/);
     }
   });
@@ -100,7 +194,9 @@ describe.each(backends)('argument validation and lifetime (%s)', (backend) => {
     expect(() => f.send({ ...good, payloadLength: -1 })).toThrow(RangeError);
     expect(() => f.send({ ...good, mask: true as never })).toThrow(TypeError);
     expect(() => f.send({ ...good, data: 'x' as never })).toThrow(TypeError);
-    expect(() => FrameContext.create({ send: (d: Uint8Array) => d.length } as never, { backend })).toThrow(/callbacks.recv/);
+    expect(() =>
+      FrameContext.create({ send: (d: Uint8Array) => d.length } as never, { backend }),
+    ).toThrow(/callbacks.recv/);
     f.free();
     f.free();
     expect(() => f.recv()).toThrow(/FrameContext has been freed/);

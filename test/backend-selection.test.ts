@@ -9,7 +9,12 @@ const missing = loadNativeBackend(tmpdir());
 
 test('the default backend is native where the addon loads, or as WSLAY_BACKEND says', () => {
   const forced = process.env.WSLAY_BACKEND;
-  const expected = forced === 'fallback' || forced === 'native' ? forced : nativeLoadError === null ? 'native' : 'fallback';
+  const expected =
+    forced === 'fallback' || forced === 'native'
+      ? forced
+      : nativeLoadError === null
+        ? 'native'
+        : 'fallback';
   expect(backend).toBe(expected);
 });
 
@@ -34,11 +39,15 @@ test('WSLAY_BACKEND picks the default: unset, fallback, native', () => {
 });
 
 test('forcing native where it cannot load throws saying why and how to fix it', () => {
-  expect(() => chooseDefault('native', missing)).toThrow(/WSLAY_BACKEND=native.*cannot be loaded.*No native build.*libwslay-dev/s);
+  expect(() => chooseDefault('native', missing)).toThrow(
+    /WSLAY_BACKEND=native.*cannot be loaded.*No native build.*libwslay-dev/s,
+  );
 });
 
 test('an unknown WSLAY_BACKEND value is refused', () => {
-  expect(() => chooseDefault('wasm', loaded)).toThrow(/WSLAY_BACKEND must be "native" or "fallback"/);
+  expect(() => chooseDefault('wasm', loaded)).toThrow(
+    /WSLAY_BACKEND must be "native" or "fallback"/,
+  );
 });
 
 test('one process runs both backends side by side', () => {
@@ -49,7 +58,9 @@ test('one process runs both backends side by side', () => {
     expect(b.backend).toBe('native');
     b.free();
   } else {
-    expect(() => EventContext.server({}, { backend: 'native' })).toThrow(/native backend is not available/);
+    expect(() => EventContext.server({}, { backend: 'native' })).toThrow(
+      /native backend is not available/,
+    );
   }
   a.free();
 });

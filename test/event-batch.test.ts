@@ -22,7 +22,13 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     const { got, consumed } = collect(batch, stream);
     expect(got).toEqual(classic.messages().map((m) => [m.opcode, m.msg, m.statusCode, m.rsv]));
     expect(consumed).toBe(stream.length);
-    for (const getter of ['wantRead', 'wantWrite', 'getCloseReceived', 'getStatusCodeReceived', 'getQueuedMsgCount'] as const) {
+    for (const getter of [
+      'wantRead',
+      'wantWrite',
+      'getCloseReceived',
+      'getStatusCodeReceived',
+      'getQueuedMsgCount',
+    ] as const) {
       expect(batch[getter]()).toBe(classic.ctx[getter]());
     }
   });
@@ -45,16 +51,21 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
   test('a frame-level error is thrown after the messages before it are delivered', () => {
     const ctx = EventContext.client({}, { backend });
     const got: string[] = [];
-    expect(() => ctx.recvFrom(hex('81 01 41 09 01 41'), (_op, msg) => got.push(String(msg))))
-      .toThrow(expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }));
+    expect(() =>
+      ctx.recvFrom(hex('81 01 41 09 01 41'), (_op, msg) => got.push(String(msg))),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }));
     expect(got).toEqual(['A']);
   });
 
   test('an exception in onMessage is re-thrown after every message was delivered', () => {
     const ctx = EventContext.client({}, { backend });
     let calls = 0;
-    expect(() => ctx.recvFrom(hex('81 01 41 81 01 42'), () => { calls++; throw new Error('listener'); }))
-      .toThrow('listener');
+    expect(() =>
+      ctx.recvFrom(hex('81 01 41 81 01 42'), () => {
+        calls++;
+        throw new Error('listener');
+      }),
+    ).toThrow('listener');
     expect(calls).toBe(2);
   });
 
@@ -103,7 +114,15 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
   });
 
   test('a client with its own genmask gets it called by sendAll', () => {
-    const ctx = EventContext.client({ genmask: (_c, buf) => { buf.fill(0); return 0; } }, { backend });
+    const ctx = EventContext.client(
+      {
+        genmask: (_c, buf) => {
+          buf.fill(0);
+          return 0;
+        },
+      },
+      { backend },
+    );
     ctx.queueMsg({ opcode: 1, msg: 'a' });
     expect(ctx.sendAll().toString('hex')).toBe('81810000000061');
   });
@@ -127,7 +146,9 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
 
   test('recvFrom delivers more messages than its table holds, in order', () => {
     const ctx = EventContext.client({}, { backend });
-    const frames = Buffer.concat(Array.from({ length: 300 }, (_, i) => Buffer.from([0x82, 0x02, i >> 8, i & 0xff])));
+    const frames = Buffer.concat(
+      Array.from({ length: 300 }, (_, i) => Buffer.from([0x82, 0x02, i >> 8, i & 0xff])),
+    );
     const got: number[] = [];
     ctx.recvFrom(frames, (_op, msg) => got.push(msg.readUInt16BE(0)));
     expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
@@ -138,7 +159,8 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     const payload = Buffer.alloc(70_000, 0x5a);
     const whole = Buffer.concat([hex('82 7f 00 00 00 00 00 01 11 70'), payload]);
     const got: Buffer[] = [];
-    for (let i = 0; i < whole.length; i += 1000) ctx.recvFrom(whole.subarray(i, i + 1000), (_op, msg) => got.push(msg));
+    for (let i = 0; i < whole.length; i += 1000)
+      ctx.recvFrom(whole.subarray(i, i + 1000), (_op, msg) => got.push(msg));
     expect(got).toHaveLength(1);
     expect(got[0]!.equals(payload)).toBe(true);
   });
@@ -152,16 +174,22 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
   });
 
   // A client's genmask runs inside sendAll(): reads made from there must not touch its output.
-  const clientReadingInGenmask = (read: (ctx: EventContext) => void, callbacks: EventCallbacks = {}) => {
+  const clientReadingInGenmask = (
+    read: (ctx: EventContext) => void,
+    callbacks: EventCallbacks = {},
+  ) => {
     let calls = 0;
-    const ctx = EventContext.client({
-      ...callbacks,
-      genmask: (c, buf) => {
-        buf.fill(0);
-        if (calls++ === 0) read(c);
-        return 0;
+    const ctx = EventContext.client(
+      {
+        ...callbacks,
+        genmask: (c, buf) => {
+          buf.fill(0);
+          if (calls++ === 0) read(c);
+          return 0;
+        },
       },
-    }, { backend });
+      { backend },
+    );
     ctx.queueMsg({ opcode: 1, msg: 'one' });
     ctx.queueMsg({ opcode: 2, msg: Buffer.alloc(300, 7) });
     return ctx;
@@ -170,7 +198,9 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
 
   test('recvFrom() inside a hook of sendAll() leaves the output of sendAll() whole', () => {
     const got: string[] = [];
-    const ctx = clientReadingInGenmask((c) => c.recvFrom(hex('81 02 68 69'), (_op, msg) => got.push(String(msg))));
+    const ctx = clientReadingInGenmask((c) =>
+      c.recvFrom(hex('81 02 68 69'), (_op, msg) => got.push(String(msg))),
+    );
     expect(ctx.sendAll().toString('hex')).toBe(bothFrames);
     expect(got).toEqual(['hi']);
   });
@@ -180,8 +210,13 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     const got: string[] = [];
     const ctx = clientReadingInGenmask((c) => c.recv(), {
       recv: recvOnce(hex('81 02 68 69')),
-      send: (_c, data) => { sent.push(Buffer.from(data)); return data.length; },
-      onMsgRecv: (_c, { msg }) => { got.push(Buffer.from(msg).toString()); },
+      send: (_c, data) => {
+        sent.push(Buffer.from(data));
+        return data.length;
+      },
+      onMsgRecv: (_c, { msg }) => {
+        got.push(Buffer.from(msg).toString());
+      },
     });
     expect(ctx.sendAll().toString('hex')).toBe(bothFrames);
     expect(sent).toEqual([]);

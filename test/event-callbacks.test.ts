@@ -7,7 +7,15 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   const boom = new Error('boom');
 
   test('an exception in recv is re-thrown by recv() and the context stays usable', () => {
-    const c = createPeer({ backend, role: 'client', callbacks: { recv: () => { throw boom; } } });
+    const c = createPeer({
+      backend,
+      role: 'client',
+      callbacks: {
+        recv: () => {
+          throw boom;
+        },
+      },
+    });
     expect(() => c.ctx.recv()).toThrow(boom);
     expect(c.ctx.getReadEnabled()).toBe(false);
     expect(c.ctx.wantWrite()).toBe(true);
@@ -16,50 +24,97 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   });
 
   test('an exception in send is re-thrown by send() and counts as CALLBACK_FAILURE', () => {
-    const s = createPeer({ backend, role: 'server', callbacks: { send: () => { throw boom; } } });
+    const s = createPeer({
+      backend,
+      role: 'server',
+      callbacks: {
+        send: () => {
+          throw boom;
+        },
+      },
+    });
     s.ctx.queueMsg({ opcode: 1, msg: 'x' });
     expect(() => s.ctx.send()).toThrow(boom);
     expect(s.ctx.getWriteEnabled()).toBe(false);
   });
 
   test('an exception in genmask is re-thrown by send()', () => {
-    const c = createPeer({ backend, role: 'client', callbacks: { genmask: () => { throw boom; } } });
+    const c = createPeer({
+      backend,
+      role: 'client',
+      callbacks: {
+        genmask: () => {
+          throw boom;
+        },
+      },
+    });
     c.ctx.queueMsg({ opcode: 1, msg: 'x' });
     expect(() => c.ctx.send()).toThrow(boom);
   });
 
   test('an exception in a fragmented read is re-thrown by send()', () => {
     const s = createPeer({ backend, role: 'server' });
-    s.ctx.queueFragmentedMsg({ opcode: 2, read: () => { throw boom; } });
+    s.ctx.queueFragmentedMsg({
+      opcode: 2,
+      read: () => {
+        throw boom;
+      },
+    });
     expect(() => s.ctx.send()).toThrow(boom);
   });
 
   test.each(['onFrameRecvStart', 'onFrameRecvChunk', 'onFrameRecvEnd', 'onMsgRecv'] as const)(
-    'an exception in %s is re-thrown after recv() has processed everything', (name) => {
-      const c = createPeer({ backend, role: 'client', callbacks: { [name]: () => { throw boom; } } });
+    'an exception in %s is re-thrown after recv() has processed everything',
+    (name) => {
+      const c = createPeer({
+        backend,
+        role: 'client',
+        callbacks: {
+          [name]: () => {
+            throw boom;
+          },
+        },
+      });
       c.feed('81 01 41 81 01 42');
       expect(() => c.ctx.recv()).toThrow(boom);
       expect(c.ctx.getReadEnabled()).toBe(true);
       expect(() => c.receive('89 00')).toThrow(boom);
       expect(c.ctx.wantWrite()).toBe(true);
       expect(c.flush().toString('hex')).toBe('8a8037fa213d');
-    });
+    },
+  );
 
   test('only the first of several exceptions is re-thrown', () => {
     let n = 0;
-    const c = createPeer({ backend, role: 'client', callbacks: { onMsgRecv: () => { throw new Error(`e${++n}`); } } });
+    const c = createPeer({
+      backend,
+      role: 'client',
+      callbacks: {
+        onMsgRecv: () => {
+          throw new Error(`e${++n}`);
+        },
+      },
+    });
     c.feed('81 01 41 81 01 42 81 01 43');
     expect(() => c.ctx.recv()).toThrow('e1');
     expect(n).toBe(3);
   });
 
   test('a recv callback returning more than it was asked fails with a RangeError', () => {
-    const c = createPeer({ backend, role: 'client', callbacks: { recv: (_c, buf) => buf.length + 1 } });
+    const c = createPeer({
+      backend,
+      role: 'client',
+      callbacks: { recv: (_c, buf) => buf.length + 1 },
+    });
     expect(() => c.ctx.recv()).toThrow(RangeError);
   });
 
   test('a send callback returning a non-number fails with a TypeError', () => {
-    const s = createPeer({ backend, role: 'server', callbacks: { send: () => 'all' as unknown as number } });
+    const s = createPeer({
+      backend,
+      role: 'server',
+      callbacks: { send: () => 'all' as unknown as number },
+    });
     s.ctx.queueMsg({ opcode: 1, msg: 'x' });
     expect(() => s.ctx.send()).toThrow(TypeError);
   });
@@ -67,9 +122,13 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   test('queueMsg and send() inside onMsgRecv echo a message within the same recv()', () => {
     const out: Buffer[] = [];
     const s = createPeer({
-      backend, role: 'server',
+      backend,
+      role: 'server',
       callbacks: {
-        send: (_c, data) => { out.push(Buffer.from(data)); return data.length; },
+        send: (_c, data) => {
+          out.push(Buffer.from(data));
+          return data.length;
+        },
         onMsgRecv: (ctx, { opcode, msg }) => {
           if (opcode === 1) {
             ctx.queueMsg({ opcode, msg });
@@ -83,15 +142,26 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   });
 
   test('recv() inside a recv callback throws a clear Error instead of re-entering wslay', () => {
-    const s = createPeer({ backend, role: 'server', callbacks: { onMsgRecv: (ctx) => ctx.recv() } });
+    const s = createPeer({
+      backend,
+      role: 'server',
+      callbacks: { onMsgRecv: (ctx) => ctx.recv() },
+    });
     expect(() => s.receive('81 82 00 00 00 00 68 69')).toThrow(/cannot be called from inside/);
   });
 
   test('free() inside onMsgRecv defers the free until recv() returns, then the context is freed', () => {
     let later = 0;
     const s = createPeer({
-      backend, role: 'server',
-      callbacks: { onMsgRecv: (ctx) => { later++; ctx.free(); expect(() => ctx.wantRead()).toThrow(/freed/); } },
+      backend,
+      role: 'server',
+      callbacks: {
+        onMsgRecv: (ctx) => {
+          later++;
+          ctx.free();
+          expect(() => ctx.wantRead()).toThrow(/freed/);
+        },
+      },
     });
     s.feed('81 80 00 00 00 00', '81 80 00 00 00 00');
     expect(() => s.ctx.recv()).not.toThrow();
@@ -101,7 +171,16 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   });
 
   test('free() inside the send callback is safe', () => {
-    const s = createPeer({ backend, role: 'server', callbacks: { send: (ctx, data) => { ctx.free(); return data.length; } } });
+    const s = createPeer({
+      backend,
+      role: 'server',
+      callbacks: {
+        send: (ctx, data) => {
+          ctx.free();
+          return data.length;
+        },
+      },
+    });
     s.ctx.queueMsg({ opcode: 1, msg: 'x' });
     s.ctx.queueMsg({ opcode: 1, msg: 'y' });
     expect(() => s.ctx.send()).not.toThrow();
@@ -110,7 +189,15 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
 
   test('a view kept past its callback never shows freed memory', () => {
     const kept: Uint8Array[] = [];
-    const s = createPeer({ backend, role: 'server', callbacks: { onMsgRecv: (_c, { msg }) => { kept.push(msg); } } });
+    const s = createPeer({
+      backend,
+      role: 'server',
+      callbacks: {
+        onMsgRecv: (_c, { msg }) => {
+          kept.push(msg);
+        },
+      },
+    });
     s.receive('81 83 00 00 00 00 61 62 63');
     s.ctx.free();
     if (typeof globalThis.gc === 'function') globalThis.gc();
@@ -124,8 +211,18 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     const seen: string[] = [];
     const c = createPeer({ backend, role: 'client' });
     c.ctx.configSetCallbacks({
-      recv: (ctx, buf) => { if (seen.length) { ctx.setError(ErrorCode.WOULDBLOCK); return -1; } buf.set([0x81, 0x01, 0x7a]); seen.push('recv'); return 3; },
-      onMsgRecv: (_ctx, { msg }) => { seen.push(Buffer.from(msg).toString()); },
+      recv: (ctx, buf) => {
+        if (seen.length) {
+          ctx.setError(ErrorCode.WOULDBLOCK);
+          return -1;
+        }
+        buf.set([0x81, 0x01, 0x7a]);
+        seen.push('recv');
+        return 3;
+      },
+      onMsgRecv: (_ctx, { msg }) => {
+        seen.push(Buffer.from(msg).toString());
+      },
     });
     c.ctx.recv();
     expect(seen).toEqual(['recv', 'z']);
@@ -142,7 +239,15 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
 
   test('a client without genmask masks with random keys', () => {
     const out: Buffer[] = [];
-    const ctx = EventContext.client({ send: (_c, d) => { out.push(Buffer.from(d)); return d.length; } }, { backend });
+    const ctx = EventContext.client(
+      {
+        send: (_c, d) => {
+          out.push(Buffer.from(d));
+          return d.length;
+        },
+      },
+      { backend },
+    );
     ctx.queueMsg({ opcode: 1, msg: 'a' });
     ctx.queueMsg({ opcode: 1, msg: 'a' });
     ctx.send();
@@ -173,8 +278,17 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     expect(() => c.ctx.configSetNoBuffering(false)).toThrow(/before the first recv/);
     const chunkThrows: unknown[] = [];
     const d = createPeer({
-      backend, role: 'client',
-      callbacks: { onFrameRecvChunk: (ctx) => { try { ctx.configSetNoBuffering(false); } catch (e) { chunkThrows.push(e); } } },
+      backend,
+      role: 'client',
+      callbacks: {
+        onFrameRecvChunk: (ctx) => {
+          try {
+            ctx.configSetNoBuffering(false);
+          } catch (e) {
+            chunkThrows.push(e);
+          }
+        },
+      },
     });
     d.receive('81 01 61');
     expect(chunkThrows).toHaveLength(1);
@@ -183,10 +297,14 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
   test('configSetCallbacks without recv inside the recv callback takes effect after recv() returns', () => {
     let served = false;
     const s = createPeer({
-      backend, role: 'server',
+      backend,
+      role: 'server',
       callbacks: {
         recv: (ctx, buf) => {
-          if (served) { ctx.setError(ErrorCode.WOULDBLOCK); return -1; }
+          if (served) {
+            ctx.setError(ErrorCode.WOULDBLOCK);
+            return -1;
+          }
           served = true;
           ctx.configSetCallbacks({ send: (_c, d) => d.length });
           buf.set([0x89, 0x80, 1, 2, 3, 4]);
@@ -200,7 +318,8 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
 
   test('a recv callback that transfers away its buffer fails the call without crashing', () => {
     const c = createPeer({
-      backend, role: 'client',
+      backend,
+      role: 'client',
       callbacks: {
         recv: (_ctx, buf) => {
           buf.set([0x81, 0x01, 0x41]);

@@ -69,7 +69,9 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
     s.ctx.queueClose(1000);
     const attempt = () => s.ctx.queueMsg({ opcode: 1, msg: 'late' });
     expect(attempt).toThrow(WslayError);
-    try { attempt(); } catch (error) {
+    try {
+      attempt();
+    } catch (error) {
       expect((error as WslayError).code).toBe(ErrorCode.NO_MORE_MSG);
       expect((error as WslayError).codeName).toBe('NO_MORE_MSG');
     }
@@ -78,10 +80,12 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
 
   test('a control frame over 125 bytes is refused with INVALID_ARGUMENT', () => {
     const s = server();
-    expect(() => s.ctx.queueMsg({ opcode: 9, msg: new Uint8Array(126) }))
-      .toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
-    expect(() => s.ctx.queueClose(1000, 'x'.repeat(124)))
-      .toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+    expect(() => s.ctx.queueMsg({ opcode: 9, msg: new Uint8Array(126) })).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(() => s.ctx.queueClose(1000, 'x'.repeat(124))).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
     s.ctx.queueMsg({ opcode: 9, msg: new Uint8Array(125) });
     expect(s.ctx.getQueuedMsgCount()).toBe(1);
   });
@@ -154,7 +158,9 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
     ['a fragmented ping', '09 01 41'],
   ])('%s fails recv() and queues an empty close', (_name, bytes) => {
     const c = client();
-    expect(() => c.receive(bytes)).toThrow(expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }));
+    expect(() => c.receive(bytes)).toThrow(
+      expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }),
+    );
     expect(c.ctx.getReadEnabled()).toBe(false);
     expect(c.flush().toString('hex')).toBe('888037fa213d');
     expect(c.ctx.getStatusCodeSent()).toBe(StatusCode.NO_STATUS_RCVD);
@@ -164,7 +170,10 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
     const c = client();
     c.ctx.configSetNoBuffering(true);
     c.receive('01 03 48 65 6c 80 02 6c 6f');
-    expect(c.events.filter((e) => e[0] === 'chunk')).toEqual([['chunk', '48656c'], ['chunk', '6c6f']]);
+    expect(c.events.filter((e) => e[0] === 'chunk')).toEqual([
+      ['chunk', '48656c'],
+      ['chunk', '6c6f'],
+    ]);
     expect(c.messages()).toEqual([{ rsv: 0, opcode: 1, msg: '', statusCode: 0 }]);
   });
 
@@ -193,8 +202,9 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
 
   test('a message queued with rsv bits needs them allowed, then carries them in its header', () => {
     const s = server();
-    expect(() => s.ctx.queueMsg({ opcode: 1, msg: 'A' }, Rsv.RSV1_BIT))
-      .toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+    expect(() => s.ctx.queueMsg({ opcode: 1, msg: 'A' }, Rsv.RSV1_BIT)).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
     s.ctx.configSetAllowedRsvBits(Rsv.RSV1_BIT);
     s.ctx.queueMsg({ opcode: 1, msg: 'A' }, Rsv.RSV1_BIT);
     expect(s.flush().toString('hex')).toBe('c10141');

@@ -9,14 +9,22 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
 
   test('getters called from inside callbacks see wslay as it is at that moment', () => {
     const seen: string[] = [];
-    const look = (c: EventContext, where: string) => seen.push(
-      `${where} queued=${c.getQueuedMsgCount()}/${c.getQueuedMsgLength()} wantWrite=${c.wantWrite()} ` +
-      `closeReceived=${c.getCloseReceived()} readEnabled=${c.getReadEnabled()}`);
-    const ctx = EventContext.client({
-      send: (c, data) => { look(c, 'send'); return data.length; },
-      recv: recvOnce(Buffer.from('880203e8', 'hex')),
-      onMsgRecv: (c) => look(c, 'msg'),
-    }, { backend });
+    const look = (c: EventContext, where: string) =>
+      seen.push(
+        `${where} queued=${c.getQueuedMsgCount()}/${c.getQueuedMsgLength()} wantWrite=${c.wantWrite()} ` +
+          `closeReceived=${c.getCloseReceived()} readEnabled=${c.getReadEnabled()}`,
+      );
+    const ctx = EventContext.client(
+      {
+        send: (c, data) => {
+          look(c, 'send');
+          return data.length;
+        },
+        recv: recvOnce(Buffer.from('880203e8', 'hex')),
+        onMsgRecv: (c) => look(c, 'msg'),
+      },
+      { backend },
+    );
     ctx.queueMsg({ opcode: 1, msg: 'ab' });
     ctx.queueMsg({ opcode: 1, msg: 'c' });
     look(ctx, 'queued');
@@ -52,7 +60,10 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
     const s = server();
     s.ctx.queueMsg({ opcode: 1, msg: 'Hello' });
     s.flush();
-    expect(s.sendCalls).toEqual([{ length: 2, flags: MSG_MORE }, { length: 5, flags: 0 }]);
+    expect(s.sendCalls).toEqual([
+      { length: 2, flags: MSG_MORE },
+      { length: 5, flags: 0 },
+    ]);
   });
 
   test('MSG_MORE marks headers only, message after message', () => {
@@ -126,8 +137,9 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
     const bytewise = client();
     for (const byte of frames) bytewise.receive(Buffer.from([byte]));
     expect(bytewise.messages()).toEqual(whole.messages());
-    expect(bytewise.events.filter((e) => e[0] !== 'chunk'))
-      .toEqual(whole.events.filter((e) => e[0] !== 'chunk'));
+    expect(bytewise.events.filter((e) => e[0] !== 'chunk')).toEqual(
+      whole.events.filter((e) => e[0] !== 'chunk'),
+    );
   });
 
   test('recv asks the recv callback for up to 4096 bytes and stops at would-block', () => {
@@ -177,7 +189,16 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
   test('a fragmented message with rsv bits allowed carries RSV1 on its first frame', () => {
     const s = server();
     s.ctx.configSetAllowedRsvBits(4);
-    s.ctx.queueFragmentedMsg({ opcode: 2, read: (_c, buf) => { buf[0] = 9; return { n: 1, eof: true }; } }, 4);
+    s.ctx.queueFragmentedMsg(
+      {
+        opcode: 2,
+        read: (_c, buf) => {
+          buf[0] = 9;
+          return { n: 1, eof: true };
+        },
+      },
+      4,
+    );
     expect(s.flush().toString('hex')).toBe('c20109');
   });
 
@@ -223,8 +244,14 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
 
   test('a recv callback that fails with CALLBACK_FAILURE makes recv() throw it', () => {
     const c = createPeer({
-      backend, role: 'client',
-      callbacks: { recv: (ctx) => { ctx.setError(ErrorCode.CALLBACK_FAILURE); return -1; } },
+      backend,
+      role: 'client',
+      callbacks: {
+        recv: (ctx) => {
+          ctx.setError(ErrorCode.CALLBACK_FAILURE);
+          return -1;
+        },
+      },
     });
     expect(() => c.ctx.recv()).toThrow(expect.objectContaining({ codeName: 'CALLBACK_FAILURE' }));
     expect(c.ctx.getReadEnabled()).toBe(false);
@@ -232,11 +259,19 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
 
   test('a send callback that fails makes send() throw CALLBACK_FAILURE and disables writing', () => {
     const s = createPeer({
-      backend, role: 'server',
-      callbacks: { send: (ctx) => { ctx.setError(ErrorCode.CALLBACK_FAILURE); return -1; } },
+      backend,
+      role: 'server',
+      callbacks: {
+        send: (ctx) => {
+          ctx.setError(ErrorCode.CALLBACK_FAILURE);
+          return -1;
+        },
+      },
     });
     s.ctx.queueMsg({ opcode: 1, msg: 'x' });
-    expect(() => s.ctx.send()).toThrow(expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }));
+    expect(() => s.ctx.send()).toThrow(
+      expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }),
+    );
     expect(s.ctx.getWriteEnabled()).toBe(false);
   });
 });

@@ -4,34 +4,51 @@ import { backends } from './helpers/backends.js';
 import { hex, RFC_MASK } from './helpers/peer.js';
 
 describe.each(backends)('frame API (%s)', (backend) => {
-  function framer(options: { input?: Buffer[]; sendLimit?: number; blockSend?: () => boolean } = {}) {
+  function framer(
+    options: { input?: Buffer[]; sendLimit?: number; blockSend?: () => boolean } = {},
+  ) {
     const input = options.input ?? [];
     const out: Buffer[] = [];
     const recvLengths: number[] = [];
-    const ctx = FrameContext.create({
-      send(data) {
-        if (options.blockSend?.()) return -1;
-        const n = Math.min(data.length, options.sendLimit ?? data.length);
-        out.push(Buffer.from(data.subarray(0, n)));
-        return n;
+    const ctx = FrameContext.create(
+      {
+        send(data) {
+          if (options.blockSend?.()) return -1;
+          const n = Math.min(data.length, options.sendLimit ?? data.length);
+          out.push(Buffer.from(data.subarray(0, n)));
+          return n;
+        },
+        recv(buf) {
+          recvLengths.push(buf.length);
+          const chunk = input.shift();
+          if (chunk === undefined) return -1;
+          const n = Math.min(buf.length, chunk.length);
+          buf.set(chunk.subarray(0, n));
+          if (n < chunk.length) input.unshift(chunk.subarray(n));
+          return n;
+        },
+        genmask(buf) {
+          buf.set(RFC_MASK);
+          return 0;
+        },
       },
-      recv(buf) {
-        recvLengths.push(buf.length);
-        const chunk = input.shift();
-        if (chunk === undefined) return -1;
-        const n = Math.min(buf.length, chunk.length);
-        buf.set(chunk.subarray(0, n));
-        if (n < chunk.length) input.unshift(chunk.subarray(n));
-        return n;
-      },
-      genmask(buf) { buf.set(RFC_MASK); return 0; },
-    }, { backend });
+      { backend },
+    );
     return { ctx, input, out: () => Buffer.concat(out.splice(0)), recvLengths };
   }
 
   test('sends the masked "Hello" of RFC 6455 §5.7 and reports 5 payload bytes', () => {
     const f = framer();
-    expect(f.ctx.send({ fin: 1, rsv: 0, opcode: 1, payloadLength: 5, mask: 1, data: Buffer.from('Hello') })).toBe(5);
+    expect(
+      f.ctx.send({
+        fin: 1,
+        rsv: 0,
+        opcode: 1,
+        payloadLength: 5,
+        mask: 1,
+        data: Buffer.from('Hello'),
+      }),
+    ).toBe(5);
     expect(f.out().toString('hex')).toBe('818537fa213d7f9f4d5158');
   });
 
@@ -44,7 +61,14 @@ describe.each(backends)('frame API (%s)', (backend) => {
 
   test('a payload can be handed over in pieces across calls', () => {
     const f = framer();
-    const iocb = { fin: 1, rsv: 0, opcode: 2, payloadLength: 256, mask: 0, data: Buffer.alloc(100, 1) };
+    const iocb = {
+      fin: 1,
+      rsv: 0,
+      opcode: 2,
+      payloadLength: 256,
+      mask: 0,
+      data: Buffer.alloc(100, 1),
+    };
     expect(f.ctx.send(iocb)).toBe(100);
     expect(f.ctx.send({ ...iocb, data: Buffer.alloc(156, 1) })).toBe(156);
     const out = f.out();
@@ -54,14 +78,23 @@ describe.each(backends)('frame API (%s)', (backend) => {
 
   test('a send callback that takes nothing yields WANT_WRITE, returned not thrown', () => {
     const f = framer({ blockSend: () => true });
-    expect(f.ctx.send({ fin: 1, rsv: 0, opcode: 1, payloadLength: 1, mask: 0, data: Buffer.from('x') }))
-      .toBe(ErrorCode.WANT_WRITE);
+    expect(
+      f.ctx.send({ fin: 1, rsv: 0, opcode: 1, payloadLength: 1, mask: 0, data: Buffer.from('x') }),
+    ).toBe(ErrorCode.WANT_WRITE);
   });
 
   test('a control frame with a payload over 125 bytes is INVALID_ARGUMENT', () => {
     const f = framer();
-    expect(() => f.ctx.send({ fin: 1, rsv: 0, opcode: 9, payloadLength: 126, mask: 0, data: Buffer.alloc(126) }))
-      .toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
+    expect(() =>
+      f.ctx.send({
+        fin: 1,
+        rsv: 0,
+        opcode: 9,
+        payloadLength: 126,
+        mask: 0,
+        data: Buffer.alloc(126),
+      }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }));
   });
 
   test('receives the unmasked "Hello" with its header fields', () => {
@@ -92,7 +125,9 @@ describe.each(backends)('frame API (%s)', (backend) => {
   });
 
   test('the 64-bit length form is decoded', () => {
-    const f = framer({ input: [Buffer.concat([hex('82 7f 00 00 00 00 00 01 00 00'), Buffer.alloc(65536, 3)])] });
+    const f = framer({
+      input: [Buffer.concat([hex('82 7f 00 00 00 00 00 01 00 00'), Buffer.alloc(65536, 3)])],
+    });
     let total = 0;
     for (let frame = f.ctx.recv(); frame !== null; frame = f.ctx.recv()) {
       expect(frame.payloadLength).toBe(65536);
@@ -109,9 +144,21 @@ describe.each(backends)('frame API (%s)', (backend) => {
 
   test('an exception in a frame callback is re-thrown by the call', () => {
     const boom = new Error('boom');
-    const ctx = FrameContext.create({ send: () => { throw boom; }, recv: () => { throw boom; } }, { backend });
+    const ctx = FrameContext.create(
+      {
+        send: () => {
+          throw boom;
+        },
+        recv: () => {
+          throw boom;
+        },
+      },
+      { backend },
+    );
     expect(() => ctx.recv()).toThrow(boom);
-    expect(() => ctx.send({ fin: 1, rsv: 0, opcode: 1, payloadLength: 0, mask: 0, data: new Uint8Array() })).toThrow(boom);
+    expect(() =>
+      ctx.send({ fin: 1, rsv: 0, opcode: 1, payloadLength: 0, mask: 0, data: new Uint8Array() }),
+    ).toThrow(boom);
     ctx.free();
   });
 });

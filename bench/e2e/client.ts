@@ -40,8 +40,10 @@ function connect(port: number, proto: Proto): Promise<net.Socket> {
         resolve(socket);
         return;
       }
-      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-        `Connection: Upgrade\r\nSec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
       let head = '';
       const onData = (chunk: Buffer) => {
         head += chunk.toString('latin1');
@@ -62,7 +64,12 @@ function connect(port: number, proto: Proto): Promise<net.Socket> {
   });
 }
 
-async function connectMany(port: number, proto: Proto, count: number, concurrency: number): Promise<net.Socket[]> {
+async function connectMany(
+  port: number,
+  proto: Proto,
+  count: number,
+  concurrency: number,
+): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
   let next = 0;
   const worker = async () => {
@@ -83,10 +90,21 @@ class Load {
   #failure: Error | null = null;
   #histogram = new LatencyHistogram();
 
-  async open(port: number, proto: Proto, connections: number, inflight: number, size: number): Promise<void> {
+  async open(
+    port: number,
+    proto: Proto,
+    connections: number,
+    inflight: number,
+    size: number,
+  ): Promise<void> {
     const data = payload('binary', size);
-    const frame = proto === 'ws' ? maskedFrame(OPCODE_BINARY, data)
-      : Buffer.concat([Buffer.from([size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff]), data]);
+    const frame =
+      proto === 'ws'
+        ? maskedFrame(OPCODE_BINARY, data)
+        : Buffer.concat([
+            Buffer.from([size >>> 24, (size >>> 16) & 0xff, (size >>> 8) & 0xff, size & 0xff]),
+            data,
+          ]);
     const batch = Buffer.concat(Array.from({ length: inflight }, () => frame));
     const echoLength = proto === 'ws' ? headerLength(size, false) + size : 4 + size;
     const firstByte = proto === 'ws' ? 0x80 | OPCODE_BINARY : size >>> 24;
@@ -125,7 +143,9 @@ class Load {
         // One write for all the replacements (head was advanced past them: same slots).
         socket.write(done === inflight ? batch : batch.subarray(0, done * frame.length));
       });
-      socket.on('error', (error) => { this.#failure ??= error; });
+      socket.on('error', (error) => {
+        this.#failure ??= error;
+      });
       starts.push(() => {
         sent.fill(performance.now());
         socket.write(batch);
@@ -153,14 +173,19 @@ class Load {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#sockets.map((s) => new Promise<void>((resolve) => {
-      if (s.destroyed) {
-        resolve();
-        return;
-      }
-      s.once('close', () => resolve());
-      s.destroy();
-    })));
+    await Promise.all(
+      this.#sockets.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.destroyed) {
+              resolve();
+              return;
+            }
+            s.once('close', () => resolve());
+            s.destroy();
+          }),
+      ),
+    );
     this.#sockets.length = 0;
   }
 }
@@ -173,8 +198,13 @@ serve(async (body) => {
     case 'open':
       if (load) await load.close();
       load = new Load();
-      await load.open(body.port as number, body.proto as Proto, body.connections as number,
-        body.inflight as number, body.size as number);
+      await load.open(
+        body.port as number,
+        body.proto as Proto,
+        body.connections as number,
+        body.inflight as number,
+        body.size as number,
+      );
       return null;
     case 'mark':
       if (!load) throw new Error('no load running');
@@ -184,7 +214,9 @@ serve(async (body) => {
       load = null;
       return null;
     case 'idle':
-      idle.push(...await connectMany(body.port as number, body.proto as Proto, body.count as number, 100));
+      idle.push(
+        ...(await connectMany(body.port as number, body.proto as Proto, body.count as number, 100)),
+      );
       for (const s of idle) s.on('error', () => {});
       return { open: idle.length };
     case 'closeIdle':

@@ -39,7 +39,9 @@ function echo(socket: EchoSocket): void {
   connections++;
   socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   socket.on('error', () => {});
-  socket.on('close', () => { connections--; });
+  socket.on('close', () => {
+    connections--;
+  });
 }
 
 async function listenWebSocket(): Promise<number> {
@@ -49,12 +51,18 @@ async function listenWebSocket(): Promise<number> {
     const { WebSocketServer } = await import('ws');
     server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   } else {
-    const { WebSocketServer } = require('../../src/index.js') as typeof import('../../src/index.js');
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0,
-      backend: kind === 'wslay-native' ? 'native' : 'fallback' }) as unknown as Server;
+    const { WebSocketServer } =
+      require('../../src/index.js') as typeof import('../../src/index.js');
+    server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      backend: kind === 'wslay-native' ? 'native' : 'fallback',
+    });
   }
   server.on('connection', (socket: EchoSocket) => echo(socket));
-  server.on('error', (error: Error) => { throw error; });
+  server.on('error', (error: Error) => {
+    throw error;
+  });
   await new Promise<void>((resolve) => {
     const address = server.address();
     if (address !== null && typeof address === 'object' && address.port !== 0) resolve();
@@ -68,7 +76,7 @@ function rawEcho(socket: net.Socket): void {
   socket.setNoDelay(true);
   let pending: Buffer | null = null;
   socket.on('data', (chunk: Buffer) => {
-    let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
     pending = null;
     let end = 0;
     while (buf.length - end >= 4) {
@@ -80,7 +88,9 @@ function rawEcho(socket: net.Socket): void {
     if (end < buf.length) pending = buf.subarray(end);
   });
   socket.on('error', () => {});
-  socket.on('close', () => { connections--; });
+  socket.on('close', () => {
+    connections--;
+  });
 }
 
 async function listenRaw(): Promise<number> {
@@ -93,8 +103,13 @@ function stats(): ServerStats {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return {
-    cpuUserUs: cpu.user, cpuSystemUs: cpu.system, rss: mem.rss, heapUsed: mem.heapUsed,
-    external: mem.external, arrayBuffers: mem.arrayBuffers, connections,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
+    connections,
   };
 }
 
@@ -103,7 +118,10 @@ const gc = (globalThis as { gc?: () => void }).gc;
 serve(async (body) => {
   switch (body.op) {
     case 'start':
-      return { port: kind === 'raw' ? await listenRaw() : await listenWebSocket(), pid: process.pid };
+      return {
+        port: kind === 'raw' ? await listenRaw() : await listenWebSocket(),
+        pid: process.pid,
+      };
     case 'stats':
       return stats();
     case 'memory':

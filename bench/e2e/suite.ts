@@ -7,11 +7,23 @@
 import { runs } from '../lib/backends.js';
 import { script } from '../lib/build.js';
 import { Child } from '../lib/child.js';
-import { LatencyHistogram, median, pairedRatio, seededRandom, shuffled, spread } from '../lib/stats.js';
+import {
+  LatencyHistogram,
+  median,
+  pairedRatio,
+  seededRandom,
+  shuffled,
+  spread,
+} from '../lib/stats.js';
 import type { MarkResult, Proto } from './client.js';
 import type { ServerKind, ServerStats } from './server.js';
 
-export interface Scenario { name: string; label: string; connections: number; inflight: number }
+export interface Scenario {
+  name: string;
+  label: string;
+  connections: number;
+  inflight: number;
+}
 
 export const SCENARIOS: Scenario[] = [
   { name: 'roundtrip', label: '1 connection, round trips', connections: 1, inflight: 1 },
@@ -57,10 +69,16 @@ export interface E2eCellResult {
   cpuRatios: Record<string, number>;
 }
 
-export interface E2eResult { config: E2eConfig; cells: E2eCellResult[] }
+export interface E2eResult {
+  config: E2eConfig;
+  cells: E2eCellResult[];
+}
 
 const RATIO_PAIRS: [ServerKind, ServerKind][] = [
-  ['wslay-native', 'ws'], ['wslay-fallback', 'ws'], ['wslay-native', 'raw'], ['ws', 'raw'],
+  ['wslay-native', 'ws'],
+  ['wslay-fallback', 'ws'],
+  ['wslay-native', 'raw'],
+  ['ws', 'raw'],
   ['wslay-native', 'wslay-fallback'],
 ];
 
@@ -68,7 +86,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function spawnServer(kind: ServerKind, shellPrefix?: string): Child {
   const { file, tsx } = script('e2e/server.ts');
-  return new Child(file, { args: [kind], tsx, nodeArgs: ['--expose-gc'], label: `server:${kind}`, shellPrefix });
+  return new Child(file, {
+    args: [kind],
+    tsx,
+    nodeArgs: ['--expose-gc'],
+    label: `server:${kind}`,
+    shellPrefix,
+  });
 }
 
 export function spawnClient(shellPrefix?: string): Child {
@@ -80,7 +104,11 @@ export function protoOf(kind: ServerKind): Proto {
   return kind === 'raw' ? 'raw' : 'ws';
 }
 
-interface Run { mark: MarkResult; before: ServerStats; after: ServerStats }
+interface Run {
+  mark: MarkResult;
+  before: ServerStats;
+  after: ServerStats;
+}
 
 export async function runE2e(config: E2eConfig, log: (line: string) => void): Promise<E2eResult> {
   const random = seededRandom(config.seed);
@@ -90,17 +118,25 @@ export async function runE2e(config: E2eConfig, log: (line: string) => void): Pr
   const client = spawnClient();
   try {
     const ports = new Map<ServerKind, number>();
-    for (const [k, s] of servers) ports.set(k, (await s.request<{ port: number }>({ op: 'start' })).port);
+    for (const [k, s] of servers)
+      ports.set(k, (await s.request<{ port: number }>({ op: 'start' })).port);
     const cells = scenarios.flatMap((scenario) => config.sizes.map((size) => ({ scenario, size })));
     const results = new Map<string, Map<ServerKind, Run[]>>();
     const key = (c: { scenario: Scenario; size: number }) => `${c.scenario.name}/${c.size}`;
     for (const c of cells) results.set(key(c), new Map(active.map((k) => [k, []])));
 
-    const runOne = async (kind: ServerKind, c: { scenario: Scenario; size: number }): Promise<Run> => {
+    const runOne = async (
+      kind: ServerKind,
+      c: { scenario: Scenario; size: number },
+    ): Promise<Run> => {
       const server = servers.get(kind)!;
       await client.request({
-        op: 'open', port: ports.get(kind), proto: protoOf(kind),
-        connections: c.scenario.connections, inflight: c.scenario.inflight, size: c.size,
+        op: 'open',
+        port: ports.get(kind),
+        proto: protoOf(kind),
+        connections: c.scenario.connections,
+        inflight: c.scenario.inflight,
+        size: c.size,
       });
       try {
         await sleep(config.warmupMs);
@@ -110,7 +146,8 @@ export async function runE2e(config: E2eConfig, log: (line: string) => void): Pr
         const mark = await client.request<MarkResult>({ op: 'mark' });
         const after = await server.request<ServerStats>({ op: 'stats' });
         // A smoke test must fail when a server stops echoing; a slow one is only reported.
-        if (mark.msgs === 0) throw new Error(`${kind}: no echo in ${config.durationMs} ms (${key(c)})`);
+        if (mark.msgs === 0)
+          throw new Error(`${kind}: no echo in ${config.durationMs} ms (${key(c)})`);
         return { mark, before, after };
       } finally {
         await client.request({ op: 'close' });
@@ -137,8 +174,14 @@ export async function runE2e(config: E2eConfig, log: (line: string) => void): Pr
         rates.set(kind, r);
         const hist = new LatencyHistogram();
         for (const x of list) hist.merge(x.mark.latency);
-        const cpu = list.map((x) => (x.after.cpuUserUs + x.after.cpuSystemUs) - (x.before.cpuUserUs + x.before.cpuSystemUs));
-        efficiency.set(kind, list.map((x, i) => x.mark.msgs / Math.max(1, cpu[i]!)));
+        const cpu = list.map(
+          (x) =>
+            x.after.cpuUserUs + x.after.cpuSystemUs - (x.before.cpuUserUs + x.before.cpuSystemUs),
+        );
+        efficiency.set(
+          kind,
+          list.map((x, i) => x.mark.msgs / Math.max(1, cpu[i]!)),
+        );
         const m = median(r);
         stats[kind] = {
           rates: r,

@@ -8,7 +8,9 @@ let nativeSkipped: string | null = null;
 export function checkNative(): string | null {
   const { nativeLoadError } = require('../../src/index.js') as typeof import('../../src/index.js');
   if (nativeLoadError !== null && process.env.WSLAY_REQUIRE_NATIVE === '1') {
-    throw new Error(`WSLAY_REQUIRE_NATIVE=1 but the native addon does not load: ${nativeLoadError}`);
+    throw new Error(
+      `WSLAY_REQUIRE_NATIVE=1 but the native addon does not load: ${nativeLoadError}`,
+    );
   }
   nativeSkipped = nativeLoadError;
   return nativeSkipped;

@@ -41,14 +41,23 @@ export function build(): string {
   }
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'bench'), '--outDir', BUILD_DIR],
-      { stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', path.join(REPO_ROOT, 'bench'), '--outDir', BUILD_DIR],
+      { stdio: 'pipe' },
+    );
   } catch {
     // Type errors still emit JavaScript; a missing output is caught below.
   }
   process.on('exit', () => fs.rmSync(BUILD_DIR, { recursive: true, force: true }));
-  for (const file of ['src/index.js', 'bench/micro/worker.js', 'bench/e2e/server.js', 'bench/e2e/client.js']) {
-    if (!fs.existsSync(path.join(BUILD_DIR, file))) throw new Error(`tsc did not emit ${file} into ${BUILD_DIR}`);
+  for (const file of [
+    'src/index.js',
+    'bench/micro/worker.js',
+    'bench/e2e/server.js',
+    'bench/e2e/client.js',
+  ]) {
+    if (!fs.existsSync(path.join(BUILD_DIR, file)))
+      throw new Error(`tsc did not emit ${file} into ${BUILD_DIR}`);
   }
   // src/backends/native.js looks for the addon in build/Release two levels above itself.
   fs.symlinkSync(path.join(REPO_ROOT, 'build'), path.join(BUILD_DIR, 'build'));
@@ -61,6 +70,7 @@ export function build(): string {
  * JavaScript once `build()` ran, else the TypeScript source (run through tsx).
  */
 export function script(rel: string): { file: string; tsx: boolean } {
-  if (built) return { file: path.join(BUILD_DIR, 'bench', rel.replace(/\.ts$/, '.js')), tsx: false };
+  if (built)
+    return { file: path.join(BUILD_DIR, 'bench', rel.replace(/\.ts$/, '.js')), tsx: false };
   return { file: path.join(REPO_ROOT, 'bench', rel), tsx: true };
 }

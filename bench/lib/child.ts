@@ -7,7 +7,12 @@ import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-interface Reply { id: number; ok: boolean; value?: unknown; error?: string }
+interface Reply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
 
 export interface ChildOptions {
   env?: Record<string, string>;
@@ -32,18 +37,29 @@ export class Child {
 
   constructor(script: string, options: ChildOptions = {}) {
     this.label = options.label ?? path.basename(script);
-    const execArgv = [...(options.tsx === false ? [] : ['--import', 'tsx']), ...(options.nodeArgs ?? [])];
+    const execArgv = [
+      ...(options.tsx === false ? [] : ['--import', 'tsx']),
+      ...(options.nodeArgs ?? []),
+    ];
     const env = { ...process.env, ...options.env };
     if (options.shellPrefix !== undefined) {
       // fork() cannot run a shell first; spawn bash with an IPC channel instead.
       const quoted = [process.execPath, ...execArgv, script, ...(options.args ?? [])]
-        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
       this.#proc = fork('-c', [`${options.shellPrefix} && exec ${quoted}`], {
-        execPath: '/bin/bash', execArgv: [], env, cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execPath: '/bin/bash',
+        execArgv: [],
+        env,
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
     } else {
       this.#proc = fork(script, options.args ?? [], {
-        execArgv, env, cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv,
+        env,
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
     }
     this.#proc.on('message', (msg: Reply | Record<string, unknown>) => {
@@ -60,7 +76,8 @@ export class Child {
     });
     this.#exited = new Promise((resolve) => {
       this.#proc.on('exit', (code) => {
-        for (const w of this.#pending.values()) w.reject(new Error(`${this.label} exited (${code})`));
+        for (const w of this.#pending.values())
+          w.reject(new Error(`${this.label} exited (${code})`));
         this.#pending.clear();
         resolve(code);
       });
@@ -76,11 +93,21 @@ export class Child {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new Error(`${this.label}: no answer to ${JSON.stringify(body).slice(0, 120)} in ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `${this.label}: no answer to ${JSON.stringify(body).slice(0, 120)} in ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.#pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.#proc.send({ id, body });
     });

@@ -22,7 +22,9 @@ export function payload(kind: PayloadKind, size: number): Buffer {
   } else {
     let s = 0x9e3779b9;
     for (let i = 0; i < size; i++) {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
       out[i] = s & 0xff;
     }
   }

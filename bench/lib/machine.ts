@@ -24,7 +24,10 @@ export interface MachineInfo {
 
 function tryRun(cmd: string, args: string[]): string | null {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -32,8 +35,10 @@ function tryRun(cmd: string, args: string[]): string | null {
 
 function packageVersion(name: string): string {
   try {
-    const file = name === 'wslay' ? path.join(REPO_ROOT, 'package.json')
-      : require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] });
+    const file =
+      name === 'wslay'
+        ? path.join(REPO_ROOT, 'package.json')
+        : require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] });
     return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
   } catch {
     return 'not installed';
@@ -45,8 +50,9 @@ function libwslay(): string {
   const addon = path.join(REPO_ROOT, 'build', 'Release', 'wslay.node');
   const ldd = fs.existsSync(addon) ? tryRun('ldd', [addon]) : null;
   const line = ldd?.split('\n').find((l) => l.includes('libwslay'));
-  const resolved = line ? /=>\s*(\S+)/.exec(line)?.[1] ?? line.trim() : 'unknown';
-  const real = resolved.startsWith('/') && fs.existsSync(resolved) ? fs.realpathSync(resolved) : resolved;
+  const resolved = line ? (/=>\s*(\S+)/.exec(line)?.[1] ?? line.trim()) : 'unknown';
+  const real =
+    resolved.startsWith('/') && fs.existsSync(resolved) ? fs.realpathSync(resolved) : resolved;
   const deb = tryRun('dpkg-query', ['-W', '-f=${Version}', 'libwslay1']);
   return deb ? `${path.basename(real)} (Debian libwslay1 ${deb})` : path.basename(real);
 }
@@ -56,14 +62,20 @@ function addonInfo(): MachineInfo['addon'] {
   if (!fs.existsSync(addon)) return undefined;
   const built = fs.statSync(addon).mtimeMs;
   const dir = path.join(REPO_ROOT, 'native');
-  const staleSources = fs.readdirSync(dir).filter((f) => fs.statSync(path.join(dir, f)).mtimeMs > built);
+  const staleSources = fs
+    .readdirSync(dir)
+    .filter((f) => fs.statSync(path.join(dir, f)).mtimeMs > built);
   return { built: new Date(built).toISOString(), staleSources };
 }
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   const lscpu = tryRun('lscpu', []);
-  const model = lscpu?.split('\n').find((l) => l.startsWith('Model name:'))?.split(':')[1]?.trim();
+  const model = lscpu
+    ?.split('\n')
+    .find((l) => l.startsWith('Model name:'))
+    ?.split(':')[1]
+    ?.trim();
   return {
     cpuModel: model || cpus[0]?.model || 'unknown',
     cores: cpus.length,
@@ -71,13 +83,18 @@ export function machineInfo(): MachineInfo {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     v8: process.versions.v8,
-    versions: Object.fromEntries(['wslay', 'ws', 'bufferutil', 'utf-8-validate', 'tsx']
-      .map((n) => [n, packageVersion(n)])),
+    versions: Object.fromEntries(
+      ['wslay', 'ws', 'bufferutil', 'utf-8-validate', 'tsx'].map((n) => [n, packageVersion(n)]),
+    ),
     libwslay: libwslay(),
     addon: addonInfo(),
     gitCommit: tryRun('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']) ?? 'unknown',
-    uncommitted: (tryRun('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src', 'native']) ?? '')
-      .split('\n').filter(Boolean).map((l) => l.replace(/^\s*\S+\s+/, '')),
+    uncommitted: (
+      tryRun('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--', 'src', 'native']) ?? ''
+    )
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\s*\S+\s+/, '')),
     date: new Date().toISOString(),
   };
 }

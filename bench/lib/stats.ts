@@ -61,7 +61,10 @@ export class LatencyHistogram {
   total = 0;
 
   record(micros: number): void {
-    const b = micros <= 1 ? 0 : Math.min(1000, Math.floor(Math.log(micros) / Math.log(LatencyHistogram.BASE)));
+    const b =
+      micros <= 1
+        ? 0
+        : Math.min(1000, Math.floor(Math.log(micros) / Math.log(LatencyHistogram.BASE)));
     this.counts[b] = (this.counts[b] ?? 0) + 1;
     this.total++;
   }

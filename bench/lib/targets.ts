@@ -21,12 +21,18 @@ export interface Results {
   memory?: MemoryResult;
 }
 
-function status(id: string, target: string, threshold: number, direction: 'min' | 'max',
-  cases: { label: string; value: number }[]): TargetStatus {
+function status(
+  id: string,
+  target: string,
+  threshold: number,
+  direction: 'min' | 'max',
+  cases: { label: string; value: number }[],
+): TargetStatus {
   const values = cases.map((c) => c.value).filter((v) => Number.isFinite(v));
-  const measured = values.length === 0 ? null
-    : direction === 'min' ? Math.min(...values) : Math.max(...values);
-  const met = measured === null ? null : direction === 'min' ? measured >= threshold : measured <= threshold;
+  const measured =
+    values.length === 0 ? null : direction === 'min' ? Math.min(...values) : Math.max(...values);
+  const met =
+    measured === null ? null : direction === 'min' ? measured >= threshold : measured <= threshold;
   return { id, target, measured, threshold, direction, met, cases };
 }
 
@@ -47,49 +53,118 @@ export function evaluateTargets(r: Results): TargetStatus[] {
   const parse = r.micro?.cases.filter((c) => c.bench === 'parse') ?? [];
   const frame = r.micro?.cases.filter((c) => c.bench === 'frame') ?? [];
   const micro = (list: typeof parse, pred: (size: number) => boolean, ratio: string) =>
-    list.filter((c) => pred(c.size) && c.ratios[ratio] !== undefined)
+    list
+      .filter((c) => pred(c.size) && c.ratios[ratio] !== undefined)
       .map((c) => ({ label: `${c.kind} ${sizeLabel(c.size)}`, value: c.ratios[ratio]! }));
   const e2e = (scenario: string | null, size: number | null, ratio: string) =>
-    (r.e2e?.cells ?? []).filter((c) => (scenario === null || c.scenario === scenario) && (size === null || c.size === size))
+    (r.e2e?.cells ?? [])
+      .filter(
+        (c) => (scenario === null || c.scenario === scenario) && (size === null || c.size === size),
+      )
       .map((c) => ({ label: `${c.scenario} ${sizeLabel(c.size)}`, value: c.ratios[ratio]! }));
 
   if (r.micro) {
     for (const [suffix, key, label] of PATHS) {
-      out.push(status(`parse-small${suffix}`, `Parsing 16 B–1 KiB: native ≥ 2× ws (${label})`, 2, 'min',
-        micro(parse, (s) => s >= 16 && s <= 1024, `native${key}/ws`)));
+      out.push(
+        status(
+          `parse-small${suffix}`,
+          `Parsing 16 B–1 KiB: native ≥ 2× ws (${label})`,
+          2,
+          'min',
+          micro(parse, (s) => s >= 16 && s <= 1024, `native${key}/ws`),
+        ),
+      );
     }
     for (const [suffix, key, label] of PATHS) {
-      out.push(status(`parse-1mib${suffix}`, `Parsing 1 MiB: native ≥ 1× ws with bufferutil (${label})`, 1, 'min',
-        micro(parse, (s) => s === 1 << 20, `native${key}/ws`)));
+      out.push(
+        status(
+          `parse-1mib${suffix}`,
+          `Parsing 1 MiB: native ≥ 1× ws with bufferutil (${label})`,
+          1,
+          'min',
+          micro(parse, (s) => s === 1 << 20, `native${key}/ws`),
+        ),
+      );
     }
   }
   if (r.e2e) {
-    out.push(status('e2e-pipelined', 'Echo 32 B, 100 in flight: native ≥ 1.3× ws', 1.3, 'min',
-      e2e('pipelined', 32, 'wslay-native/ws')));
-    out.push(status('e2e-roundtrip-ws', 'Round trips 32 B: native ≥ 1× ws', 1, 'min',
-      e2e('roundtrip', 32, 'wslay-native/ws')));
-    out.push(status('e2e-roundtrip-raw', 'Round trips 32 B: native ≥ 0.85× raw socket', 0.85, 'min',
-      e2e('roundtrip', 32, 'wslay-native/raw')));
+    out.push(
+      status(
+        'e2e-pipelined',
+        'Echo 32 B, 100 in flight: native ≥ 1.3× ws',
+        1.3,
+        'min',
+        e2e('pipelined', 32, 'wslay-native/ws'),
+      ),
+    );
+    out.push(
+      status(
+        'e2e-roundtrip-ws',
+        'Round trips 32 B: native ≥ 1× ws',
+        1,
+        'min',
+        e2e('roundtrip', 32, 'wslay-native/ws'),
+      ),
+    );
+    out.push(
+      status(
+        'e2e-roundtrip-raw',
+        'Round trips 32 B: native ≥ 0.85× raw socket',
+        0.85,
+        'min',
+        e2e('roundtrip', 32, 'wslay-native/raw'),
+      ),
+    );
   }
   if (r.micro) {
     for (const [suffix, key, label] of PATHS) {
-      out.push(status(`fallback-parse${suffix}`, `Fallback ≥ 0.8× ws: parsing, every size (${label})`, 0.8, 'min',
-        micro(parse, () => true, `fallback${key}/ws`)));
+      out.push(
+        status(
+          `fallback-parse${suffix}`,
+          `Fallback ≥ 0.8× ws: parsing, every size (${label})`,
+          0.8,
+          'min',
+          micro(parse, () => true, `fallback${key}/ws`),
+        ),
+      );
     }
     for (const [suffix, key, label] of PATHS) {
-      out.push(status(`fallback-frame${suffix}`, `Fallback ≥ 0.8× ws: framing, every size (${label})`, 0.8, 'min',
-        micro(frame, () => true, `fallback${key}/ws`)));
+      out.push(
+        status(
+          `fallback-frame${suffix}`,
+          `Fallback ≥ 0.8× ws: framing, every size (${label})`,
+          0.8,
+          'min',
+          micro(frame, () => true, `fallback${key}/ws`),
+        ),
+      );
     }
   }
   if (r.e2e) {
-    out.push(status('fallback-e2e', 'Fallback ≥ 0.8× ws: end to end, every cell', 0.8, 'min',
-      e2e(null, null, 'wslay-fallback/ws')));
+    out.push(
+      status(
+        'fallback-e2e',
+        'Fallback ≥ 0.8× ws: end to end, every cell',
+        0.8,
+        'min',
+        e2e(null, null, 'wslay-fallback/ws'),
+      ),
+    );
   }
   if (r.memory) {
     const mem = (k: string) => r.memory!.ratios[`${k}/ws`];
-    out.push(status('memory', 'Memory per idle connection: ≤ ws (native and fallback)', 1, 'max',
-      [{ label: 'native', value: mem('wslay-native')! }, { label: 'fallback', value: mem('wslay-fallback')! }]
-        .filter((c) => c.value !== undefined)));
+    out.push(
+      status(
+        'memory',
+        'Memory per idle connection: ≤ ws (native and fallback)',
+        1,
+        'max',
+        [
+          { label: 'native', value: mem('wslay-native')! },
+          { label: 'fallback', value: mem('wslay-fallback')! },
+        ].filter((c) => c.value !== undefined),
+      ),
+    );
   }
   return out;
 }

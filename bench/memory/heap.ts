@@ -29,8 +29,10 @@ function groups(file: string): Map<string, { size: number; count: number }> {
   const out = new Map<string, { size: number; count: number }>();
   for (let i = 0; i < snap.nodes.length; i += stride) {
     const type = types[snap.nodes[i + typeAt!]!]!;
-    let name = type === 'object' || type === 'native' || type === 'closure'
-      ? snap.strings[snap.nodes[i + nameAt!]!]! : '';
+    let name =
+      type === 'object' || type === 'native' || type === 'closure'
+        ? snap.strings[snap.nodes[i + nameAt!]!]!
+        : '';
     if (type === 'closure') name = `${name || '(anonymous)'}()`;
     const key = `${type}${name ? `: ${name.slice(0, 60)}` : ''}`;
     const g = out.get(key) ?? { size: 0, count: 0 };
@@ -42,7 +44,9 @@ function groups(file: string): Map<string, { size: number; count: number }> {
 }
 
 async function main(): Promise<void> {
-  const [kind = 'wslay-native', countArg = '2000'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const [kind = 'wslay-native', countArg = '2000'] = process.argv
+    .slice(2)
+    .filter((a) => !a.startsWith('--'));
   const top = Number(process.argv.find((a) => a.startsWith('--top='))?.slice(6) ?? 25);
   const count = Number(countArg);
   if (!process.argv.includes('--tsx')) build();
@@ -52,21 +56,38 @@ async function main(): Promise<void> {
   try {
     const { port } = await server.request<{ port: number }>({ op: 'start' });
     await server.request({ op: 'memory' });
-    const before = (await server.request<{ file: string }>({ op: 'heapSnapshot', file: path.join(dir, 'before.heapsnapshot') })).file;
+    const before = (
+      await server.request<{ file: string }>({
+        op: 'heapSnapshot',
+        file: path.join(dir, 'before.heapsnapshot'),
+      })
+    ).file;
     await client.request({ op: 'idle', port, proto: protoOf(kind as ServerKind), count });
     await server.request({ op: 'memory' });
-    const after = (await server.request<{ file: string }>({ op: 'heapSnapshot', file: path.join(dir, 'after.heapsnapshot') })).file;
+    const after = (
+      await server.request<{ file: string }>({
+        op: 'heapSnapshot',
+        file: path.join(dir, 'after.heapsnapshot'),
+      })
+    ).file;
     const a = groups(before);
     const b = groups(after);
-    const rows = [...b].map(([k, v]) => {
-      const o = a.get(k) ?? { size: 0, count: 0 };
-      return { key: k, bytes: (v.size - o.size) / count, objects: (v.count - o.count) / count };
-    }).filter((r) => r.bytes > 1).sort((x, y) => y.bytes - x.bytes);
+    const rows = [...b]
+      .map(([k, v]) => {
+        const o = a.get(k) ?? { size: 0, count: 0 };
+        return { key: k, bytes: (v.size - o.size) / count, objects: (v.count - o.count) / count };
+      })
+      .filter((r) => r.bytes > 1)
+      .sort((x, y) => y.bytes - x.bytes);
     const total = rows.reduce((s, r) => s + r.bytes, 0);
-    console.log(`${kind}: JS heap growth per idle connection ≈ ${total.toFixed(0)} bytes (${count} connections)`);
+    console.log(
+      `${kind}: JS heap growth per idle connection ≈ ${total.toFixed(0)} bytes (${count} connections)`,
+    );
     console.log('  bytes/conn  objects/conn  type: constructor');
     for (const r of rows.slice(0, top)) {
-      console.log(`${r.bytes.toFixed(0).padStart(12)}  ${r.objects.toFixed(2).padStart(12)}  ${r.key}`);
+      console.log(
+        `${r.bytes.toFixed(0).padStart(12)}  ${r.objects.toFixed(2).padStart(12)}  ${r.key}`,
+      );
     }
   } finally {
     await client.close();

@@ -9,7 +9,11 @@ import type { ServerKind, ServerStats } from '../e2e/server.js';
 import { runs } from '../lib/backends.js';
 import { median, seededRandom, shuffled } from '../lib/stats.js';
 
-export interface MemoryConfig { connections: number; rounds: number; seed: number }
+export interface MemoryConfig {
+  connections: number;
+  rounds: number;
+  seed: number;
+}
 
 export interface MemoryServerStats {
   /** RSS growth per connection, bytes (median over rounds). */
@@ -35,13 +39,20 @@ const ULIMIT = 'ulimit -n $(( $(ulimit -Hn) < 65536 ? $(ulimit -Hn) : 65536 )) 2
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function runMemory(config: MemoryConfig, log: (line: string) => void): Promise<MemoryResult> {
+export async function runMemory(
+  config: MemoryConfig,
+  log: (line: string) => void,
+): Promise<MemoryResult> {
   const random = seededRandom(config.seed);
-  const samples = new Map<ServerKind, { rss: number; heap: number; external: number; base: number; loaded: number }[]>(
-    SERVERS.filter(runs).map((k) => [k, []]));
+  const samples = new Map<
+    ServerKind,
+    { rss: number; heap: number; external: number; base: number; loaded: number }[]
+  >(SERVERS.filter(runs).map((k) => [k, []]));
   for (let round = 0; round < config.rounds; round++) {
     for (const kind of shuffled(SERVERS.filter(runs), random)) {
-      log(`memory: ${kind}, ${config.connections} idle connections (round ${round + 1}/${config.rounds})`);
+      log(
+        `memory: ${kind}, ${config.connections} idle connections (round ${round + 1}/${config.rounds})`,
+      );
       const server = spawnServer(kind, ULIMIT);
       const client = spawnClient(ULIMIT);
       try {
@@ -54,7 +65,9 @@ export async function runMemory(config: MemoryConfig, log: (line: string) => voi
           after = await server.request<ServerStats>({ op: 'memory' });
         }
         if (after.connections < config.connections) {
-          throw new Error(`${kind}: ${after.connections} of ${config.connections} connections open`);
+          throw new Error(
+            `${kind}: ${after.connections} of ${config.connections} connections open`,
+          );
         }
         const n = config.connections;
         samples.get(kind)!.push({

@@ -20,14 +20,25 @@
  */
 import type * as Wslay from '../../src/index.js';
 import {
-  MASK_KEY, OPCODE_BINARY, OPCODE_TEXT, chunkedStream, headerLength, maskedFrame, payload,
+  MASK_KEY,
+  OPCODE_BINARY,
+  OPCODE_TEXT,
+  chunkedStream,
+  headerLength,
+  maskedFrame,
+  payload,
   type PayloadKind,
 } from '../lib/frames.js';
 
-export type Contender = 'native' | 'native-batch' | 'fallback' | 'fallback-batch' | 'ws' | 'ws-nobu';
+export type Contender =
+  'native' | 'native-batch' | 'fallback' | 'fallback-batch' | 'ws' | 'ws-nobu';
 export type MicroBench = 'parse' | 'frame';
 
-export interface MicroCase { bench: MicroBench; size: number; kind: PayloadKind }
+export interface MicroCase {
+  bench: MicroBench;
+  size: number;
+  kind: PayloadKind;
+}
 
 export interface Runner {
   /** Handles one batch; returns the number of messages. */
@@ -63,11 +74,15 @@ export function makeRunner(contender: Contender, c: MicroCase): Runner {
   switch (contender) {
     case 'native':
     case 'fallback':
-      return parse ? wslayParser(contender, c.size, c.kind) : wslayFramer(contender, c.size, c.kind);
+      return parse
+        ? wslayParser(contender, c.size, c.kind)
+        : wslayFramer(contender, c.size, c.kind);
     case 'native-batch':
     case 'fallback-batch': {
       const backend = contender === 'native-batch' ? 'native' : 'fallback';
-      return parse ? wslayBatchParser(backend, c.size, c.kind) : wslayBatchFramer(backend, c.size, c.kind);
+      return parse
+        ? wslayBatchParser(backend, c.size, c.kind)
+        : wslayBatchFramer(backend, c.size, c.kind);
     }
     default:
       return parse ? wsParser(c.size, c.kind) : wsFramer(c.size, c.kind);
@@ -87,22 +102,26 @@ function wslayParser(backend: 'native' | 'fallback', size: number, kind: Payload
   let chunk: Uint8Array = new Uint8Array(0);
   let offset = 0;
   let msgs = 0;
-  const ctx = EventContext.server({
-    recv(c, buf) {
-      const n = Math.min(buf.length, chunk.length - offset);
-      if (n === 0) {
-        c.setError(ErrorCode.WOULDBLOCK);
-        return -1;
-      }
-      buf.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
-      offset += n;
-      return n;
+  const ctx = EventContext.server(
+    {
+      recv(c, buf) {
+        const n = Math.min(buf.length, chunk.length - offset);
+        if (n === 0) {
+          c.setError(ErrorCode.WOULDBLOCK);
+          return -1;
+        }
+        buf.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n));
+        offset += n;
+        return n;
+      },
+      onMsgRecv(_c, arg) {
+        if (arg.msg.length !== size)
+          throw new Error(`got ${arg.msg.length} bytes, expected ${size}`);
+        msgs++;
+      },
     },
-    onMsgRecv(_c, arg) {
-      if (arg.msg.length !== size) throw new Error(`got ${arg.msg.length} bytes, expected ${size}`);
-      msgs++;
-    },
-  }, { backend });
+    { backend },
+  );
   return {
     size,
     pass() {
@@ -137,7 +156,9 @@ function wslayBatchParser(backend: 'native' | 'fallback', size: number, kind: Pa
 }
 
 function wsParser(size: number, kind: PayloadKind): Runner {
-  const { Receiver } = ws() as unknown as { Receiver: new (o: object) => import('node:stream').Writable };
+  const { Receiver } = ws() as unknown as {
+    Receiver: new (o: object) => import('node:stream').Writable;
+  };
   const { chunks } = parseInput(size, kind);
   let msgs = 0;
   const receiver = new Receiver({ isServer: true, binaryType: 'nodebuffer', maxPayload: 0 });
@@ -145,7 +166,9 @@ function wsParser(size: number, kind: PayloadKind): Runner {
     if (data.length !== size) throw new Error(`got ${data.length} bytes, expected ${size}`);
     msgs++;
   });
-  receiver.on('error', (error) => { throw error; });
+  receiver.on('error', (error) => {
+    throw error;
+  });
   return {
     size,
     pass() {
@@ -170,14 +193,17 @@ function wslayFramer(backend: 'native' | 'fallback', size: number, kind: Payload
   // The send callback's view is valid during the call only: a socket layer copies it out.
   let staging = Buffer.allocUnsafe(SOCKET_READ);
   let bytes = 0;
-  const ctx = EventContext.server({
-    send(_c, view) {
-      if (view.length > staging.length) staging = Buffer.allocUnsafe(view.length);
-      staging.set(view);
-      bytes += view.length;
-      return view.length;
+  const ctx = EventContext.server(
+    {
+      send(_c, view) {
+        if (view.length > staging.length) staging = Buffer.allocUnsafe(view.length);
+        staging.set(view);
+        bytes += view.length;
+        return view.length;
+      },
     },
-  }, { backend });
+    { backend },
+  );
   const msg = { opcode, msg: data };
   return {
     size,

@@ -52,20 +52,38 @@ export const CONTENDERS: Record<MicroBench, Contender[]> = {
 };
 
 function spawnWorker(contender: Contender): Child {
-  const env: Record<string, string> = contender === 'ws-nobu'
-    ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+  const env: Record<string, string> =
+    contender === 'ws-nobu' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
   const { file, tsx } = script('micro/worker.ts');
-  return new Child(file, { args: [contender], env, tsx, nodeArgs: ['--expose-gc'], label: `micro:${contender}` });
+  return new Child(file, {
+    args: [contender],
+    env,
+    tsx,
+    nodeArgs: ['--expose-gc'],
+    label: `micro:${contender}`,
+  });
 }
 
 const RATIO_PAIRS: [Contender, Contender][] = [
-  ['native', 'ws'], ['native', 'ws-nobu'], ['fallback', 'ws'], ['fallback', 'ws-nobu'],
-  ['native-batch', 'ws'], ['native-batch', 'ws-nobu'], ['fallback-batch', 'ws'], ['fallback-batch', 'ws-nobu'],
-  ['native', 'fallback'], ['native-batch', 'native'], ['fallback-batch', 'fallback'], ['ws-nobu', 'ws'],
+  ['native', 'ws'],
+  ['native', 'ws-nobu'],
+  ['fallback', 'ws'],
+  ['fallback', 'ws-nobu'],
+  ['native-batch', 'ws'],
+  ['native-batch', 'ws-nobu'],
+  ['fallback-batch', 'ws'],
+  ['fallback-batch', 'ws-nobu'],
+  ['native', 'fallback'],
+  ['native-batch', 'native'],
+  ['fallback-batch', 'fallback'],
+  ['ws-nobu', 'ws'],
 ];
 
-export async function runMicro(config: MicroConfig, log: (line: string) => void,
-  benches: MicroBench[] = ['parse', 'frame']): Promise<MicroResult> {
+export async function runMicro(
+  config: MicroConfig,
+  log: (line: string) => void,
+  benches: MicroBench[] = ['parse', 'frame'],
+): Promise<MicroResult> {
   const random = seededRandom(config.seed);
   const contenders = (b: MicroBench) => CONTENDERS[b].filter(runs);
   const all = [...new Set(benches.flatMap(contenders))];
@@ -73,12 +91,14 @@ export async function runMicro(config: MicroConfig, log: (line: string) => void,
   try {
     const info: Record<string, unknown> = {};
     for (const [c, w] of workers) info[c] = await w.request({ op: 'info' });
-    const cases = benches.flatMap((bench) => config.kinds.flatMap((kind) =>
-      config.sizes.map((size) => ({ bench, kind, size }))));
+    const cases = benches.flatMap((bench) =>
+      config.kinds.flatMap((kind) => config.sizes.map((size) => ({ bench, kind, size }))),
+    );
     // Messages per CPU-second of the contender's process, and per wall-clock second.
     const rates = new Map<string, Map<Contender, number[]>>();
     const wall = new Map<string, Map<Contender, number[]>>();
-    const key = (c: { bench: string; kind: string; size: number }) => `${c.bench}/${c.kind}/${c.size}`;
+    const key = (c: { bench: string; kind: string; size: number }) =>
+      `${c.bench}/${c.kind}/${c.size}`;
 
     const measure = async (contender: Contender, c: (typeof cases)[number], ms: number) =>
       workers.get(contender)!.request<Sample>({ op: 'measure', ...c, ms });
@@ -94,8 +114,14 @@ export async function runMicro(config: MicroConfig, log: (line: string) => void,
       for (const c of shuffled(cases, random)) {
         for (const contender of shuffled(contenders(c.bench), random)) {
           const s = await measure(contender, c, config.sampleMs);
-          rates.get(key(c))!.get(contender)!.push(s.msgs / (s.cpuNs / 1e9));
-          wall.get(key(c))!.get(contender)!.push(s.msgs / (s.ns / 1e9));
+          rates
+            .get(key(c))!
+            .get(contender)!
+            .push(s.msgs / (s.cpuNs / 1e9));
+          wall
+            .get(key(c))!
+            .get(contender)!
+            .push(s.msgs / (s.ns / 1e9));
         }
       }
     }
@@ -106,7 +132,10 @@ export async function runMicro(config: MicroConfig, log: (line: string) => void,
       for (const [contender, r] of byContender) {
         const m = median(r);
         contenders[contender] = {
-          rates: r, msgsPerSec: m, mbPerSec: (m * c.size) / 1e6, spread: spread(r),
+          rates: r,
+          msgsPerSec: m,
+          mbPerSec: (m * c.size) / 1e6,
+          spread: spread(r),
           wallMsgsPerSec: median(wall.get(key(c))!.get(contender)!),
         };
       }

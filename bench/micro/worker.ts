@@ -6,7 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
 import type { PayloadKind } from '../lib/frames.js';
-import { makeRunner, wsBufferutil, type Contender, type MicroBench, type Runner } from './contenders.js';
+import {
+  makeRunner,
+  wsBufferutil,
+  type Contender,
+  type MicroBench,
+  type Runner,
+} from './contenders.js';
 
 const contender = process.argv[2] as Contender;
 const runners = new Map<string, Runner>();
@@ -55,6 +61,12 @@ serve((body) => {
     const cpu = process.cpuUsage(cpu0);
     cpuUs = cpu.user + cpu.system;
   } while (cpuUs < budgetUs);
-  const sample: Sample = { msgs, bytes: msgs * size, ns: (performance.now() - start) * 1e6, cpuNs: cpuUs * 1000, passes };
+  const sample: Sample = {
+    msgs,
+    bytes: msgs * size,
+    ns: (performance.now() - start) * 1e6,
+    cpuNs: cpuUs * 1000,
+    passes,
+  };
   return sample;
 });

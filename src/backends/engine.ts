@@ -96,8 +96,15 @@ export interface FrameIocb {
 }
 
 export interface FrameEngine {
-  send(hooks: FrameHooks, fin: number, rsv: number, opcode: number, payloadLength: number,
-    mask: number, data: Uint8Array): number;
+  send(
+    hooks: FrameHooks,
+    fin: number,
+    rsv: number,
+    opcode: number,
+    payloadLength: number,
+    mask: number,
+    data: Uint8Array,
+  ): number;
   /** The received frame, or a negative wslay error code. */
   recv(hooks: FrameHooks): FrameIocb | number;
   free(): void;

@@ -1,7 +1,11 @@
 import type { EventEngine, EventHooks } from './engine.js';
 
 /** The addon's EventContext: an EventEngine whose constructor takes the state array. */
-export type AddonEventContext = new (server: boolean, callbackMask: number, state: Float64Array) => EventEngine;
+export type AddonEventContext = new (
+  server: boolean,
+  callbackMask: number,
+  state: Float64Array,
+) => EventEngine;
 
 // Must match StateWord in native/event_context.cpp.
 const VALID = 0;
@@ -31,21 +35,45 @@ export class NativeEventEngine implements EventEngine {
     this.#ctx = new Context(server, callbackMask, this.#state);
   }
 
-  setCallbacks(mask: number): void { this.#ctx.setCallbacks(mask); }
-  setNoBuffering(on: boolean): void { this.#ctx.setNoBuffering(on); }
-  setMaxRecvMsgLength(length: number): void { this.#ctx.setMaxRecvMsgLength(length); }
-  setAllowedRsvBits(rsv: number): void { this.#ctx.setAllowedRsvBits(rsv); }
-  recv(hooks: EventHooks): number { return this.#ctx.recv(hooks); }
-  send(hooks: EventHooks): number { return this.#ctx.send(hooks); }
-  queueMsg(opcode: number, msg: Uint8Array, rsv: number): number { return this.#ctx.queueMsg(opcode, msg, rsv); }
+  setCallbacks(mask: number): void {
+    this.#ctx.setCallbacks(mask);
+  }
+  setNoBuffering(on: boolean): void {
+    this.#ctx.setNoBuffering(on);
+  }
+  setMaxRecvMsgLength(length: number): void {
+    this.#ctx.setMaxRecvMsgLength(length);
+  }
+  setAllowedRsvBits(rsv: number): void {
+    this.#ctx.setAllowedRsvBits(rsv);
+  }
+  recv(hooks: EventHooks): number {
+    return this.#ctx.recv(hooks);
+  }
+  send(hooks: EventHooks): number {
+    return this.#ctx.send(hooks);
+  }
+  queueMsg(opcode: number, msg: Uint8Array, rsv: number): number {
+    return this.#ctx.queueMsg(opcode, msg, rsv);
+  }
   queueFragmentedMsg(opcode: number, source: number, rsv: number): number {
     return this.#ctx.queueFragmentedMsg(opcode, source, rsv);
   }
-  queueClose(statusCode: number, reason: Uint8Array | null): number { return this.#ctx.queueClose(statusCode, reason); }
-  setError(code: number): void { this.#ctx.setError(code); }
-  shutdownRead(): void { this.#ctx.shutdownRead(); }
-  shutdownWrite(): void { this.#ctx.shutdownWrite(); }
-  free(): void { this.#ctx.free(); }
+  queueClose(statusCode: number, reason: Uint8Array | null): number {
+    return this.#ctx.queueClose(statusCode, reason);
+  }
+  setError(code: number): void {
+    this.#ctx.setError(code);
+  }
+  shutdownRead(): void {
+    this.#ctx.shutdownRead();
+  }
+  shutdownWrite(): void {
+    this.#ctx.shutdownWrite();
+  }
+  free(): void {
+    this.#ctx.free();
+  }
 
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
     return this.#ctx.recvFrom(data, out, meta);
@@ -55,16 +83,36 @@ export class NativeEventEngine implements EventEngine {
     return this.#ctx.sendAll(hooks, out, meta);
   }
 
-  wantRead(): boolean { return this.#flag(WANT_READ) ?? this.#ctx.wantRead(); }
-  wantWrite(): boolean { return this.#flag(WANT_WRITE) ?? this.#ctx.wantWrite(); }
-  getReadEnabled(): boolean { return this.#flag(READ_ENABLED) ?? this.#ctx.getReadEnabled(); }
-  getWriteEnabled(): boolean { return this.#flag(WRITE_ENABLED) ?? this.#ctx.getWriteEnabled(); }
-  getCloseReceived(): boolean { return this.#flag(CLOSE_RECEIVED) ?? this.#ctx.getCloseReceived(); }
-  getCloseSent(): boolean { return this.#flag(CLOSE_SENT) ?? this.#ctx.getCloseSent(); }
-  getStatusCodeReceived(): number { return this.#number(STATUS_CODE_RECEIVED) ?? this.#ctx.getStatusCodeReceived(); }
-  getStatusCodeSent(): number { return this.#number(STATUS_CODE_SENT) ?? this.#ctx.getStatusCodeSent(); }
-  getQueuedMsgCount(): number { return this.#number(QUEUED_MSG_COUNT) ?? this.#ctx.getQueuedMsgCount(); }
-  getQueuedMsgLength(): number { return this.#number(QUEUED_MSG_LENGTH) ?? this.#ctx.getQueuedMsgLength(); }
+  wantRead(): boolean {
+    return this.#flag(WANT_READ) ?? this.#ctx.wantRead();
+  }
+  wantWrite(): boolean {
+    return this.#flag(WANT_WRITE) ?? this.#ctx.wantWrite();
+  }
+  getReadEnabled(): boolean {
+    return this.#flag(READ_ENABLED) ?? this.#ctx.getReadEnabled();
+  }
+  getWriteEnabled(): boolean {
+    return this.#flag(WRITE_ENABLED) ?? this.#ctx.getWriteEnabled();
+  }
+  getCloseReceived(): boolean {
+    return this.#flag(CLOSE_RECEIVED) ?? this.#ctx.getCloseReceived();
+  }
+  getCloseSent(): boolean {
+    return this.#flag(CLOSE_SENT) ?? this.#ctx.getCloseSent();
+  }
+  getStatusCodeReceived(): number {
+    return this.#number(STATUS_CODE_RECEIVED) ?? this.#ctx.getStatusCodeReceived();
+  }
+  getStatusCodeSent(): number {
+    return this.#number(STATUS_CODE_SENT) ?? this.#ctx.getStatusCodeSent();
+  }
+  getQueuedMsgCount(): number {
+    return this.#number(QUEUED_MSG_COUNT) ?? this.#ctx.getQueuedMsgCount();
+  }
+  getQueuedMsgLength(): number {
+    return this.#number(QUEUED_MSG_LENGTH) ?? this.#ctx.getQueuedMsgLength();
+  }
 
   #flag(word: number): boolean | undefined {
     const state = this.#state;

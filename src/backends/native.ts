@@ -17,7 +17,9 @@ interface NativeAddon {
 function findPackageRoot(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
     try {
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+      };
       if (manifest.name === 'wslay') return dir;
     } catch {
       // No readable package.json here: keep walking up.
@@ -36,13 +38,15 @@ export type NativeLoad = { ok: true; backend: BackendImpl } | { ok: false; reaso
  */
 export function loadNativeBackend(root: string = packageRoot): NativeLoad {
   try {
-    const load = createRequire(path.join(packageRoot, 'package.json'))('node-gyp-build') as
-      (dir: string) => NativeAddon;
+    const load = createRequire(path.join(packageRoot, 'package.json'))('node-gyp-build') as (
+      dir: string,
+    ) => NativeAddon;
     const addon = load(root);
     return {
       ok: true,
       backend: {
-        createEventEngine: (server, callbackMask) => new NativeEventEngine(addon.EventContext, server, callbackMask),
+        createEventEngine: (server, callbackMask) =>
+          new NativeEventEngine(addon.EventContext, server, callbackMask),
         createFrameEngine: () => new addon.FrameContext(),
       },
     };

@@ -17,8 +17,10 @@ export function chooseDefault(forced: string | undefined, nativeLoad: NativeLoad
   if (forced === 'fallback') return 'fallback';
   if (forced === 'native') {
     if (!nativeLoad.ok) {
-      throw new Error(`WSLAY_BACKEND=native, but the native addon cannot be loaded: ` +
-        `${nativeLoad.reason}. ${HOW_TO_FIX}`);
+      throw new Error(
+        `WSLAY_BACKEND=native, but the native addon cannot be loaded: ` +
+          `${nativeLoad.reason}. ${HOW_TO_FIX}`,
+      );
     }
     return 'native';
   }

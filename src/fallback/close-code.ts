@@ -4,8 +4,11 @@
  * and private ranges (3000-4999); anything else fails the connection with 1002.
  */
 export function isValidReceivedCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011)
-    || (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1003) ||
+    (code >= 1007 && code <= 1011) ||
+    (code >= 3000 && code <= 4999)
+  );
 }
 
 /** The status code a close payload carries, 0 when it is shorter than two bytes. */

@@ -32,21 +32,21 @@ export class FrameReceiver {
   chunkStart = 0;
   chunkEnd = 0;
 
-  private state = RECV_HEADER;
-  private needed = 2;
-  private mark = 0;
-  private limit = 0;
-  private readonly maskKey = new Uint8Array(4);
-  private maskPhase = 0;
+  #state = RECV_HEADER;
+  #needed = 2;
+  #mark = 0;
+  #limit = 0;
+  readonly #maskKey = new Uint8Array(4);
+  #maskPhase = 0;
 
   /** Returns the length of the chunk, WANT_READ, or PROTO for a malformed header. */
   recv(io: FrameIo): number {
     const buf = this.buf;
-    if (this.state === RECV_HEADER) {
-      if (!this.ensure(io)) return ErrorCode.WANT_READ;
-      const b0 = buf[this.mark]!;
-      const b1 = buf[this.mark + 1]!;
-      this.mark += 2;
+    if (this.#state === RECV_HEADER) {
+      if (!this.#ensure(io)) return ErrorCode.WANT_READ;
+      const b0 = buf[this.#mark]!;
+      const b1 = buf[this.#mark + 1]!;
+      this.#mark += 2;
       this.fin = b0 >>> 7;
       this.rsv = (b0 >>> 4) & 7;
       this.opcode = b0 & 0xf;
@@ -56,82 +56,88 @@ export class FrameReceiver {
       // on after PROTO parses whatever follows as a new header.
       if (isControl(this.opcode) && (length7 > 125 || this.fin === 0)) return ErrorCode.PROTO;
       if (length7 >= 126) {
-        this.state = RECV_EXT_LENGTH;
-        this.needed = length7 === 126 ? 2 : 8;
+        this.#state = RECV_EXT_LENGTH;
+        this.#needed = length7 === 126 ? 2 : 8;
       } else {
-        this.startPayload(0, length7);
+        this.#startPayload(0, length7);
       }
     }
-    if (this.state === RECV_EXT_LENGTH) {
-      if (!this.ensure(io)) return ErrorCode.WANT_READ;
-      const at = this.mark;
-      this.mark += this.needed;
-      if (this.needed === 2) {
+    if (this.#state === RECV_EXT_LENGTH) {
+      if (!this.#ensure(io)) return ErrorCode.WANT_READ;
+      const at = this.#mark;
+      this.#mark += this.#needed;
+      if (this.#needed === 2) {
         const length = (buf[at]! << 8) | buf[at + 1]!;
         if (length < 126) return ErrorCode.PROTO;
-        this.startPayload(0, length);
+        this.#startPayload(0, length);
       } else {
         const hi = readUint32(buf, at);
         const lo = readUint32(buf, at + 4);
         if (hi >= 0x80000000 || (hi === 0 && lo < 0x10000)) return ErrorCode.PROTO;
-        this.startPayload(hi, lo);
+        this.#startPayload(hi, lo);
       }
     }
-    if (this.state === RECV_MASK_KEY) {
-      if (!this.ensure(io)) return ErrorCode.WANT_READ;
-      this.maskKey.set(buf.subarray(this.mark, this.mark + 4));
-      this.mark += 4;
-      this.state = RECV_PAYLOAD;
+    if (this.#state === RECV_MASK_KEY) {
+      if (!this.#ensure(io)) return ErrorCode.WANT_READ;
+      this.#maskKey.set(buf.subarray(this.#mark, this.#mark + 4));
+      this.#mark += 4;
+      this.#state = RECV_PAYLOAD;
     }
-    if (this.limit === this.mark && this.payloadRemaining > 0 && !this.fill(io)) {
+    if (this.#limit === this.#mark && this.payloadRemaining > 0 && !this.#fill(io)) {
       return ErrorCode.WANT_READ;
     }
-    const n = Math.min(this.limit - this.mark, this.payloadRemaining);
-    this.chunkStart = this.mark;
-    this.chunkEnd = this.mark + n;
+    const n = Math.min(this.#limit - this.#mark, this.payloadRemaining);
+    this.chunkStart = this.#mark;
+    this.chunkEnd = this.#mark + n;
     if (this.masked) {
-      this.maskPhase = maskInPlace(buf, this.chunkStart, this.chunkEnd, this.maskKey, this.maskPhase);
+      this.#maskPhase = maskInPlace(
+        buf,
+        this.chunkStart,
+        this.chunkEnd,
+        this.#maskKey,
+        this.#maskPhase,
+      );
     }
-    this.mark = this.chunkEnd;
+    this.#mark = this.chunkEnd;
     this.payloadRemaining -= n;
     if (this.payloadRemaining === 0) {
-      this.state = RECV_HEADER;
-      this.needed = 2;
+      this.#state = RECV_HEADER;
+      this.#needed = 2;
     }
     return n;
   }
 
-  private startPayload(high: number, low: number): void {
+  #startPayload(high: number, low: number): void {
     this.payloadLength = high * 0x100000000 + low;
     this.payloadLengthHigh = high;
     this.payloadLengthLow = low;
     this.payloadRemaining = this.payloadLength;
-    this.maskPhase = 0;
+    this.#maskPhase = 0;
     if (this.masked) {
-      this.state = RECV_MASK_KEY;
-      this.needed = 4;
+      this.#state = RECV_MASK_KEY;
+      this.#needed = 4;
     } else {
-      this.state = RECV_PAYLOAD;
+      this.#state = RECV_PAYLOAD;
     }
   }
 
   /** Makes `needed` bytes available with at most one recv call, as wslay does per stage. */
-  private ensure(io: FrameIo): boolean {
-    if (this.limit - this.mark >= this.needed) return true;
-    return this.fill(io) && this.limit - this.mark >= this.needed;
+  #ensure(io: FrameIo): boolean {
+    if (this.#limit - this.#mark >= this.#needed) return true;
+    return this.#fill(io) && this.#limit - this.#mark >= this.#needed;
   }
 
   /** Moves unread bytes to the front, then offers the free tail to the recv callback. */
-  private fill(io: FrameIo): boolean {
+  #fill(io: FrameIo): boolean {
     const buf = this.buf;
-    if (this.mark !== 0) {
-      buf.copyWithin(0, this.mark, this.limit);
-      this.limit -= this.mark;
-      this.mark = 0;
+    if (this.#mark !== 0) {
+      buf.copyWithin(0, this.#mark, this.#limit);
+      this.#limit -= this.#mark;
+      this.#mark = 0;
     }
-    const r = io.recv(this.limit === 0 ? buf : buf.subarray(this.limit), 0);
+    const r = io.recv(this.#limit === 0 ? buf : buf.subarray(this.#limit), 0);
     if (r <= 0) return false;
-    this.limit += r;
+    this.#limit += r;
     return true;
   }
 }

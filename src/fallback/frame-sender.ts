@@ -17,98 +17,107 @@ const MASK_CHUNK = 4096;
  * the not-yet-sent part of the payload each time.
  */
 export class FrameSender {
-  private state = IDLE;
-  private readonly header = new Uint8Array(14);
-  private headerLength = 0;
-  private headerOffset = 0;
+  #state = IDLE;
+  readonly #header = new Uint8Array(14);
+  #headerLength = 0;
+  #headerOffset = 0;
   /** Whether the header being sent has the mask bit. */
-  private headerMasked = false;
+  #headerMasked = false;
   /**
    * Whether payloads are masked. wslay sets this with the first masked frame and never
    * clears it: later frames sent with mask 0 get an unmasked header but a payload masked
    * with the last key. Only the frame API can mix the two.
    */
-  private payloadMasked = false;
-  private readonly maskKey = new Uint8Array(4);
+  #payloadMasked = false;
+  readonly #maskKey = new Uint8Array(4);
   /** The genmask hook writes here; a failing hook leaves the key in use untouched. */
-  private readonly newMaskKey = new Uint8Array(4);
-  private payloadLength = 0;
-  private payloadOffset = 0;
-  private scratch: Uint8Array | null = null;
+  readonly #newMaskKey = new Uint8Array(4);
+  #payloadLength = 0;
+  #payloadOffset = 0;
+  #scratch: Uint8Array | null = null;
 
   /** True between frames, when nothing of a frame has been prepared. */
   get idle(): boolean {
-    return this.state === IDLE;
+    return this.#state === IDLE;
   }
 
   /**
    * Returns the payload bytes sent by this call, or WANT_WRITE when the transport took no
    * payload, INVALID_ARGUMENT, or INVALID_CALLBACK when the mask key could not be made.
    */
-  send(io: FrameIo, fin: number, rsv: number, opcode: number, payloadLength: number,
-    mask: number, data: Uint8Array): number {
+  send(
+    io: FrameIo,
+    fin: number,
+    rsv: number,
+    opcode: number,
+    payloadLength: number,
+    mask: number,
+    data: Uint8Array,
+  ): number {
     if (data.length > payloadLength) return ErrorCode.INVALID_ARGUMENT;
-    if (this.state === IDLE) {
+    if (this.#state === IDLE) {
       if ((isControl(opcode) && payloadLength > 125) || payloadLength >= MAX_PAYLOAD_LENGTH) {
         return ErrorCode.INVALID_ARGUMENT;
       }
-      this.headerMasked = mask !== 0;
-      if (this.headerMasked) {
-        if (io.genmask(this.newMaskKey) !== 0) return ErrorCode.INVALID_CALLBACK;
-        this.maskKey.set(this.newMaskKey);
-        this.payloadMasked = true;
+      this.#headerMasked = mask !== 0;
+      if (this.#headerMasked) {
+        if (io.genmask(this.#newMaskKey) !== 0) return ErrorCode.INVALID_CALLBACK;
+        this.#maskKey.set(this.#newMaskKey);
+        this.#payloadMasked = true;
       }
-      this.writeHeader(fin, rsv, opcode, payloadLength);
-      this.payloadLength = payloadLength;
-      this.payloadOffset = 0;
-      this.state = SEND_HEADER;
+      this.#writeHeader(fin, rsv, opcode, payloadLength);
+      this.#payloadLength = payloadLength;
+      this.#payloadOffset = 0;
+      this.#state = SEND_HEADER;
     }
-    if (this.state === SEND_HEADER) {
-      const r = io.send(this.header.subarray(this.headerOffset, this.headerLength),
-        data.length > 0 ? MSG_MORE : 0);
+    if (this.#state === SEND_HEADER) {
+      const r = io.send(
+        this.#header.subarray(this.#headerOffset, this.#headerLength),
+        data.length > 0 ? MSG_MORE : 0,
+      );
       if (r <= 0) return ErrorCode.WANT_WRITE;
-      this.headerOffset += r;
-      if (this.headerOffset < this.headerLength) return ErrorCode.WANT_WRITE;
-      this.state = SEND_PAYLOAD;
+      this.#headerOffset += r;
+      if (this.#headerOffset < this.#headerLength) return ErrorCode.WANT_WRITE;
+      this.#state = SEND_PAYLOAD;
     }
     let sent = 0;
     if (data.length > 0) {
-      sent = this.payloadMasked ? this.sendMasked(io, data) : this.sendPlain(io, data);
+      sent = this.#payloadMasked ? this.#sendMasked(io, data) : this.#sendPlain(io, data);
       if (sent === 0) return ErrorCode.WANT_WRITE;
     }
     // wslay ends a frame only on an exact match with the length in its header, so more
     // payload than announced keeps the sender in this frame for good.
-    if (this.payloadOffset === this.payloadLength) this.state = IDLE;
+    if (this.#payloadOffset === this.#payloadLength) this.#state = IDLE;
     return sent;
   }
 
-  private sendPlain(io: FrameIo, data: Uint8Array): number {
+  #sendPlain(io: FrameIo, data: Uint8Array): number {
     const r = io.send(data, 0);
     if (r <= 0) return 0;
-    this.payloadOffset += r;
+    this.#payloadOffset += r;
     return r;
   }
 
   /** Keeps sending masked chunks until the transport stops taking bytes. */
-  private sendMasked(io: FrameIo, data: Uint8Array): number {
-    const scratch = (this.scratch ??= new Uint8Array(MASK_CHUNK));
+  #sendMasked(io: FrameIo, data: Uint8Array): number {
+    const scratch = (this.#scratch ??= new Uint8Array(MASK_CHUNK));
     let sent = 0;
     while (sent < data.length) {
       const n = Math.min(MASK_CHUNK, data.length - sent);
       scratch.set(data.subarray(sent, sent + n));
-      maskInPlace(scratch, 0, n, this.maskKey, this.payloadOffset & 3);
+      maskInPlace(scratch, 0, n, this.#maskKey, this.#payloadOffset & 3);
       const r = io.send(n === MASK_CHUNK ? scratch : scratch.subarray(0, n), 0);
       if (r <= 0) break;
       sent += r;
-      this.payloadOffset += r;
+      this.#payloadOffset += r;
     }
     return sent;
   }
 
-  private writeHeader(fin: number, rsv: number, opcode: number, payloadLength: number): void {
-    const h = this.header;
+  #writeHeader(fin: number, rsv: number, opcode: number, payloadLength: number): void {
+    const h = this.#header;
     h[0] = ((fin & 1) << 7) | ((rsv & 7) << 4) | (opcode & 0xf);
-    const maskBit = this.headerMasked ? 0x80 : 0;
+    const maskBit = this.#headerMasked ? 0x80 : 0;
     let n: number;
     if (payloadLength < 126) {
       h[1] = maskBit | payloadLength;
@@ -124,12 +133,12 @@ export class FrameSender {
       writeUint32(h, 6, payloadLength % 0x100000000);
       n = 10;
     }
-    if (this.headerMasked) {
-      h.set(this.maskKey, n);
+    if (this.#headerMasked) {
+      h.set(this.#maskKey, n);
       n += 4;
     }
-    this.headerLength = n;
-    this.headerOffset = 0;
+    this.#headerLength = n;
+    this.#headerOffset = 0;
   }
 }
 

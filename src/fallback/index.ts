@@ -1,6 +1,6 @@
 import type { BackendImpl } from '../backends/engine.js';
-import { FallbackEventEngine } from './event-context.js';
-import { FallbackFrameEngine } from './frame-context.js';
+import { FallbackEventEngine } from './event-engine.js';
+import { FallbackFrameEngine } from './frame-engine.js';
 
 /** wslay 1.1.1 in TypeScript, for platforms without the native addon. */
 export const fallbackBackend: BackendImpl = {

@@ -9,8 +9,13 @@ const keyWord = new Int32Array(keyBytes.buffer);
  * XORs `buf[start, end)` in place with the 4-byte `key`, the first byte taking key byte
  * `phase` (the payload offset modulo 4). Returns the phase following the last byte.
  */
-export function maskInPlace(buf: Uint8Array, start: number, end: number, key: Uint8Array,
-  phase: number): number {
+export function maskInPlace(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  key: Uint8Array,
+  phase: number,
+): number {
   let i = start;
   let p = phase;
   if (end - i >= WORD_THRESHOLD) {

@@ -20,39 +20,42 @@ const EMPTY = new Uint8Array(0);
  * lengths so a message is copied once; the storage is reused across messages.
  */
 export class MessageBuffer {
-  private buf: Uint8Array = EMPTY;
-  private length = 0;
+  #buf: Uint8Array = EMPTY;
+  #length = 0;
 
   /**
    * Appends `src[start, end)`, `frameRemaining` more bytes of the frame being announced.
    * False when memory for it cannot be had.
    */
   append(src: Uint8Array, start: number, end: number, frameRemaining: number): boolean {
-    const needed = this.length + (end - start);
-    if (needed > this.buf.length) {
-      const wanted = Math.max(needed + Math.min(frameRemaining, TRUSTED_RESERVE), this.buf.length * 2);
-      if (!this.grow(Math.max(needed, Math.min(wanted, MAX_BUFFERED_LENGTH)))) return false;
+    const needed = this.#length + (end - start);
+    if (needed > this.#buf.length) {
+      const wanted = Math.max(
+        needed + Math.min(frameRemaining, TRUSTED_RESERVE),
+        this.#buf.length * 2,
+      );
+      if (!this.#grow(Math.max(needed, Math.min(wanted, MAX_BUFFERED_LENGTH)))) return false;
     }
-    this.buf.set(src.subarray(start, end), this.length);
-    this.length = needed;
+    this.#buf.set(src.subarray(start, end), this.#length);
+    this.#length = needed;
     return true;
   }
 
   /** The message so far; valid until the next `clear` or `append`. */
   view(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+    return this.#buf.subarray(0, this.#length);
   }
 
   get size(): number {
-    return this.length;
+    return this.#length;
   }
 
   clear(): void {
-    this.length = 0;
-    if (this.buf.length > RETAINED_CAPACITY) this.buf = EMPTY;
+    this.#length = 0;
+    if (this.#buf.length > RETAINED_CAPACITY) this.#buf = EMPTY;
   }
 
-  private grow(capacity: number): boolean {
+  #grow(capacity: number): boolean {
     let next: Uint8Array;
     try {
       // Uninitialised: only bytes already written are ever exposed through view().
@@ -60,8 +63,8 @@ export class MessageBuffer {
     } catch {
       return false;
     }
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
+    next.set(this.#buf.subarray(0, this.#length));
+    this.#buf = next;
     return true;
   }
 }

@@ -19,14 +19,28 @@ export interface OutgoingMessage {
 
 export function wholeMessage(opcode: number, rsv: number, data: Uint8Array): OutgoingMessage {
   return {
-    opcode, rsv, data, offset: 0, source: 0,
-    firstFrame: true, pending: false, fragmentLength: 0, fragmentFin: false,
+    opcode,
+    rsv,
+    data,
+    offset: 0,
+    source: 0,
+    firstFrame: true,
+    pending: false,
+    fragmentLength: 0,
+    fragmentFin: false,
   };
 }
 
 export function fragmentedMessage(opcode: number, rsv: number, source: number): OutgoingMessage {
   return {
-    opcode, rsv, data: null, offset: 0, source,
-    firstFrame: true, pending: false, fragmentLength: 0, fragmentFin: false,
+    opcode,
+    rsv,
+    data: null,
+    offset: 0,
+    source,
+    firstFrame: true,
+    pending: false,
+    fragmentLength: 0,
+    fragmentFin: false,
   };
 }

@@ -22,8 +22,19 @@ const STATES = 9;
 
 /** Byte classes: bytes in one class move every state the same way. */
 const Cls = {
-  Ascii: 0, Cont80: 1, Cont90: 2, ContA0: 3, Invalid: 4, Lead2: 5,
-  E0: 6, Lead3: 7, ED: 8, F0: 9, Lead4: 10, F4: 11, Count: 12,
+  Ascii: 0,
+  Cont80: 1,
+  Cont90: 2,
+  ContA0: 3,
+  Invalid: 4,
+  Lead2: 5,
+  E0: 6,
+  Lead3: 7,
+  ED: 8,
+  F0: 9,
+  Lead4: 10,
+  F4: 11,
+  Count: 12,
 } as const;
 
 const byteClass = new Uint8Array(256);
@@ -79,21 +90,21 @@ function sequenceLength(lead: number): number {
 }
 
 export class Utf8Validator {
-  private state = ACCEPT;
+  #state = ACCEPT;
 
   reset(): void {
-    this.state = ACCEPT;
+    this.#state = ACCEPT;
   }
 
   /** True when the bytes so far end on a character boundary. */
   get complete(): boolean {
-    return this.state === ACCEPT;
+    return this.#state === ACCEPT;
   }
 
   /** Feeds `buf[start, end)`; false once the input can no longer be valid UTF-8. */
   update(buf: Uint8Array, start: number, end: number): boolean {
     let i = start;
-    let state = this.state;
+    let state = this.#state;
     // Finish a sequence carried over from the previous chunk byte by byte.
     while (state !== ACCEPT && state !== REJECT && i < end) {
       state = transitions[state * Cls.Count + byteClass[buf[i++]!]!]!;
@@ -110,7 +121,7 @@ export class Utf8Validator {
         }
       }
       if (!isUtf8(buf.subarray(i, cut))) {
-        this.state = REJECT;
+        this.#state = REJECT;
         return false;
       }
       i = cut;
@@ -118,7 +129,7 @@ export class Utf8Validator {
     while (i < end && state !== REJECT) {
       state = transitions[state * Cls.Count + byteClass[buf[i++]!]!]!;
     }
-    this.state = state;
+    this.#state = state;
     return state !== REJECT;
   }
 }

@@ -1,12 +1,28 @@
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, {
+  type ClientRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import https from 'node:https';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { checkUpgradeResponse, generateKey, isToken, WEBSOCKET_VERSION } from './handshake.js';
 
 /** The request options a client passes through to `http.request` / `https.request`. */
-export type RequestOptions = Omit<https.RequestOptions, 'headers' | 'host' | 'hostname' | 'port' |
-  'path' | 'protocol' | 'method' | 'timeout' | 'maxHeaderSize' | 'auth' | 'socketPath'>;
+export type RequestOptions = Omit<
+  https.RequestOptions,
+  | 'headers'
+  | 'host'
+  | 'hostname'
+  | 'port'
+  | 'path'
+  | 'protocol'
+  | 'method'
+  | 'timeout'
+  | 'maxHeaderSize'
+  | 'auth'
+  | 'socketPath'
+>;
 
 export interface ClientHandshakeOptions {
   url: URL;
@@ -45,12 +61,17 @@ export function parseAddress(address: string | URL): URL {
 }
 
 /** Checks the subprotocols a client asks for, as the WHATWG WebSocket constructor does. */
-export function parseRequestedProtocols(protocols: string | readonly string[] | undefined): string[] {
-  const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+export function parseRequestedProtocols(
+  protocols: string | readonly string[] | undefined,
+): string[] {
+  const list =
+    protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
   const seen = new Set<string>();
   for (const protocol of list) {
     if (typeof protocol !== 'string' || !isToken(protocol) || seen.has(protocol)) {
-      throw new SyntaxError(`An invalid or duplicated subprotocol was specified: ${String(protocol)}`);
+      throw new SyntaxError(
+        `An invalid or duplicated subprotocol was specified: ${String(protocol)}`,
+      );
     }
     seen.add(protocol);
   }
@@ -61,8 +82,10 @@ export function parseRequestedProtocols(protocols: string | readonly string[] | 
  * Sends the opening handshake (RFC 6455 §4.1) and checks the answer. Returns a function that
  * fails it with a given reason (reported through `failed`) until it has succeeded or failed.
  */
-export function startClientHandshake(options: ClientHandshakeOptions,
-  events: ClientHandshakeEvents): (reason: Error) => void {
+export function startClientHandshake(
+  options: ClientHandshakeOptions,
+  events: ClientHandshakeEvents,
+): (reason: Error) => void {
   const { url } = options;
   const secure = url.protocol === 'wss:';
   const key = generateKey();
@@ -84,10 +107,14 @@ export function startClientHandshake(options: ClientHandshakeOptions,
     headers,
     maxHeaderSize: options.maxHeaderSize,
     // A connection of its own, never a pooled keep-alive one from an agent.
-    createConnection: (opts: http.ClientRequestArgs) => secure
-      ? tls.connect({ ...(opts as tls.ConnectionOptions),
-        servername: (opts as tls.ConnectionOptions).servername ?? (net.isIP(host) ? undefined : host) })
-      : net.connect(opts as net.NetConnectOpts),
+    createConnection: (opts: http.ClientRequestArgs) =>
+      secure
+        ? tls.connect({
+            ...(opts as tls.ConnectionOptions),
+            servername:
+              (opts as tls.ConnectionOptions).servername ?? (net.isIP(host) ? undefined : host),
+          })
+        : net.connect(opts as net.NetConnectOpts),
   };
   if (url.username !== '' || url.password !== '') {
     requestOptions.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
@@ -106,8 +133,10 @@ export function startClientHandshake(options: ClientHandshakeOptions,
     req.destroy();
     events.failed(error);
   };
-  const timer = setTimeout(() => fail(new Error('Opening handshake has timed out')),
-    options.handshakeTimeout);
+  const timer = setTimeout(
+    () => fail(new Error('Opening handshake has timed out')),
+    options.handshakeTimeout,
+  );
 
   req.on('error', fail);
   req.on('response', (res) => {

@@ -6,8 +6,10 @@ export const MAX_REASON_BYTES = 123;
 /** RFC 6455 §7.4: the codes an endpoint may send (1004-1006 are reserved for reporting). */
 export function isValidCloseCode(code: number): boolean {
   if (!Number.isInteger(code)) return false;
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
 }
 
 /**

@@ -91,9 +91,15 @@ function call(listener: AnyEventListener, host: EventHost, event: Event): void {
 function wrap(type: EventType, listener: AnyEventListener): Handler {
   switch (type) {
     case 'open':
-      return function onOpen(this: EventHost) { call(listener, this, new Event('open')); };
+      return function onOpen(this: EventHost) {
+        call(listener, this, new Event('open'));
+      };
     case 'message':
-      return function onMessage(this: EventHost, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+      return function onMessage(
+        this: EventHost,
+        data: Buffer | ArrayBuffer | Buffer[],
+        isBinary: boolean,
+      ) {
         call(listener, this, new MessageEvent(isBinary ? data : String(data)));
       };
     case 'close':
@@ -115,26 +121,40 @@ function wrappers(host: EventHost, type: string): Wrapper[] {
   return host.listeners(type).filter((fn): fn is Wrapper => kListener in fn);
 }
 
-export function addEventListener(host: EventHost, type: string, listener: AnyEventListener,
-  options: AddEventListenerOptions = {}, attribute = false): void {
+export function addEventListener(
+  host: EventHost,
+  type: string,
+  listener: AnyEventListener,
+  options: AddEventListenerOptions = {},
+  attribute = false,
+): void {
   if (!isEventType(type)) return;
   // Like EventTarget: adding the same listener twice has no effect.
   if (!attribute && wrappers(host, type).some((w) => w[kListener] === listener && !w[kAttribute])) {
     return;
   }
-  const wrapper = Object.assign(wrap(type, listener), { [kListener]: listener, [kAttribute]: attribute });
+  const wrapper = Object.assign(wrap(type, listener), {
+    [kListener]: listener,
+    [kAttribute]: attribute,
+  });
   if (options.once) host.once(type, wrapper);
   else host.on(type, wrapper);
 }
 
-export function removeEventListener(host: EventHost, type: string, listener: AnyEventListener): void {
+export function removeEventListener(
+  host: EventHost,
+  type: string,
+  listener: AnyEventListener,
+): void {
   const wrapper = wrappers(host, type).find((w) => w[kListener] === listener && !w[kAttribute]);
   if (wrapper !== undefined) host.removeListener(type, wrapper);
 }
 
 /** The listener set through `on<type>`, or null. */
-export function getAttributeListener<K extends EventType>(host: EventHost, type: K):
-  ((event: WebSocketEventMap[K]) => void) | null {
+export function getAttributeListener<K extends EventType>(
+  host: EventHost,
+  type: K,
+): ((event: WebSocketEventMap[K]) => void) | null {
   const listener = wrappers(host, type).find((w) => w[kAttribute])?.[kListener];
   return (listener ?? null) as ((event: WebSocketEventMap[K]) => void) | null;
 }
@@ -144,5 +164,6 @@ export function setAttributeListener(host: EventHost, type: EventType, listener:
   for (const wrapper of wrappers(host, type)) {
     if (wrapper[kAttribute]) host.removeListener(type, wrapper);
   }
-  if (typeof listener === 'function') addEventListener(host, type, listener as AnyEventListener, {}, true);
+  if (typeof listener === 'function')
+    addEventListener(host, type, listener as AnyEventListener, {}, true);
 }

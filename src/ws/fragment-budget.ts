@@ -44,14 +44,23 @@ export class FragmentBudget {
       while (this.#headerLength < 2 && at < length) header[this.#headerLength++] = chunk[at++]!;
       if (this.#headerLength < 2) break;
       const length7 = header[1]! & 0x7f;
-      const needed = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + ((header[1]! & 0x80) !== 0 ? 4 : 0);
-      while (this.#headerLength < needed && at < length) header[this.#headerLength++] = chunk[at++]!;
+      const needed =
+        2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + ((header[1]! & 0x80) !== 0 ? 4 : 0);
+      while (this.#headerLength < needed && at < length)
+        header[this.#headerLength++] = chunk[at++]!;
       if (this.#headerLength < needed) break;
       this.#headerLength = 0;
-      const payloadLength = length7 < 126 ? length7
-        : length7 === 126 ? (header[2]! << 8) | header[3]!
-        : (header[2]! * 2 ** 24 + (header[3]! << 16) + (header[4]! << 8) + header[5]!) * 2 ** 32
-          + ((header[6]! << 24) >>> 0) + (header[7]! << 16) + (header[8]! << 8) + header[9]!;
+      const payloadLength =
+        length7 < 126
+          ? length7
+          : length7 === 126
+            ? (header[2]! << 8) | header[3]!
+            : (header[2]! * 2 ** 24 + (header[3]! << 16) + (header[4]! << 8) + header[5]!) *
+                2 ** 32 +
+              ((header[6]! << 24) >>> 0) +
+              (header[7]! << 16) +
+              (header[8]! << 8) +
+              header[9]!;
       const opcode = header[0]! & 0x0f;
       const fin = (header[0]! & 0x80) !== 0;
       // The first frame is wslay's to judge (its verdict on a frame that breaks more than

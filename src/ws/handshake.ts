@@ -18,7 +18,9 @@ export function generateKey(): string {
 }
 
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 export function isToken(value: string): boolean {
@@ -39,8 +41,9 @@ function parseProtocols(header: string | undefined): Set<string> | null {
 
 /** Whether a comma-separated header (Connection, Upgrade) lists `token`, ignoring case. */
 function listsToken(header: string | undefined, token: string): boolean {
-  return header !== undefined &&
-    header.split(',').some((part) => part.trim().toLowerCase() === token);
+  return (
+    header !== undefined && header.split(',').some((part) => part.trim().toLowerCase() === token)
+  );
 }
 
 /** The size the request's header block had on the wire, give or take the request line. */
@@ -119,8 +122,10 @@ export function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
     'Content-Length': Buffer.byteLength(body),
     ...refusal.headers,
   };
-  const head = [`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  const head = [
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
@@ -129,8 +134,11 @@ export function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
  * RFC 6455 §4.1: what a client must check in the server's 101 response. Returns the
  * negotiated subprotocol ('' for none), or why the handshake fails.
  */
-export function checkUpgradeResponse(res: IncomingMessage, key: string,
-  requested: readonly string[]): { protocol: string } | { error: string } {
+export function checkUpgradeResponse(
+  res: IncomingMessage,
+  key: string,
+  requested: readonly string[],
+): { protocol: string } | { error: string } {
   if (!listsToken(res.headers.upgrade, 'websocket')) {
     return { error: 'Invalid Upgrade header' };
   }
@@ -139,15 +147,21 @@ export function checkUpgradeResponse(res: IncomingMessage, key: string,
   }
   const protocol = res.headers['sec-websocket-protocol'];
   if (protocol !== undefined && !requested.includes(protocol)) {
-    return { error: requested.length === 0 ? 'Server sent a subprotocol but none was requested'
-      : 'Server sent an invalid subprotocol' };
+    return {
+      error:
+        requested.length === 0
+          ? 'Server sent a subprotocol but none was requested'
+          : 'Server sent an invalid subprotocol',
+    };
   }
   if (protocol === undefined && requested.length > 0) {
     return { error: 'Server sent no subprotocol' };
   }
   // This client offers no extension, so any the server names was never agreed to.
   if (res.headers['sec-websocket-extensions'] !== undefined) {
-    return { error: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' };
+    return {
+      error: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
+    };
   }
   return { protocol: protocol ?? '' };
 }

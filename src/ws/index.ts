@@ -1,11 +1,20 @@
 export { WebSocket } from './websocket.js';
 export type {
-  BinaryType, ClientOptions, ConnectionOptions, HeartbeatOptions, RawData, SendCallback, SendOptions,
+  BinaryType,
+  ClientOptions,
+  ConnectionOptions,
+  HeartbeatOptions,
+  RawData,
+  SendCallback,
+  SendOptions,
   WebSocketEvents,
 } from './websocket.js';
 export { WebSocketServer } from './websocket-server.js';
 export type {
-  ServerOptions, VerifyClientCallback, VerifyClientInfo, WebSocketServerEvents,
+  ServerOptions,
+  VerifyClientCallback,
+  VerifyClientInfo,
+  WebSocketServerEvents,
 } from './websocket-server.js';
 export { createWebSocketStream } from './stream.js';
 export { Event, CloseEvent, ErrorEvent, MessageEvent } from './event-target.js';

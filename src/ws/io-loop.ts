@@ -52,8 +52,10 @@ const EMPTY = Buffer.alloc(0);
  */
 const QUEUED_MESSAGE_COST = 64;
 
-
-interface Received { opcode: number; data: Buffer }
+interface Received {
+  opcode: number;
+  data: Buffer;
+}
 
 /**
  * Drives one EventContext from one socket's events, so that crossing into wslay costs a
@@ -133,8 +135,10 @@ export class IoLoop<Owner> {
     // wslay per socket read and per flush, and a client's masks come from the default genmask.
     const contextOptions = { backend: this.#options.backend };
     try {
-      const ctx = this.#options.role === 'server' ? EventContext.server({}, contextOptions)
-        : EventContext.client({}, contextOptions);
+      const ctx =
+        this.#options.role === 'server'
+          ? EventContext.server({}, contextOptions)
+          : EventContext.client({}, contextOptions);
       ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
       this.#ctx = ctx;
       return ctx;
@@ -163,11 +167,21 @@ export class IoLoop<Owner> {
   }
 
   // Listeners shared by every socket (EventEmitter calls them with the socket as `this`).
-  static #socketData(this: LoopSocket, chunk: Buffer): void { this[kLoop].#onData(chunk); }
-  static #socketEnd(this: LoopSocket): void { this[kLoop].#onEnd(); }
-  static #socketDrain(this: LoopSocket): void { this[kLoop].#onDrain(); }
-  static #socketClose(this: LoopSocket): void { this[kLoop].#onClose(); }
-  static #socketError(this: LoopSocket): void { this.destroy(); }
+  static #socketData(this: LoopSocket, chunk: Buffer): void {
+    this[kLoop].#onData(chunk);
+  }
+  static #socketEnd(this: LoopSocket): void {
+    this[kLoop].#onEnd();
+  }
+  static #socketDrain(this: LoopSocket): void {
+    this[kLoop].#onDrain();
+  }
+  static #socketClose(this: LoopSocket): void {
+    this[kLoop].#onClose();
+  }
+  static #socketError(this: LoopSocket): void {
+    this.destroy();
+  }
 
   #heldBytes(ctx: EventContext): number {
     return this.bufferedAmount + ctx.getQueuedMsgCount() * QUEUED_MESSAGE_COST;
@@ -370,7 +384,11 @@ export class IoLoop<Owner> {
     if (this.#socketBlocked || this.#destroyed) return;
     if (this.#ctx === null && this.#closeRequest === null) return;
     const ctx = this.#context();
-    if (ctx === null || (!ctx.wantWrite() && this.#closeRequest === null && this.#ahead.length === 0)) return;
+    if (
+      ctx === null ||
+      (!ctx.wantWrite() && this.#closeRequest === null && this.#ahead.length === 0)
+    )
+      return;
     let output: Buffer;
     try {
       output = ctx.sendAll();
@@ -395,8 +413,12 @@ export class IoLoop<Owner> {
     const callbacks = this.#unflushed;
     this.#unflushed = [];
     if (output.length > 0) {
-      const done = callbacks.length === 0 ? undefined
-        : (error?: Error | null) => { for (const callback of callbacks) callback(error ?? undefined); };
+      const done =
+        callbacks.length === 0
+          ? undefined
+          : (error?: Error | null) => {
+              for (const callback of callbacks) callback(error ?? undefined);
+            };
       if (!this.#socket.write(output, done)) this.#socketBlocked = true;
     }
     if (this.#violationPending && ctx.getCloseSent()) {

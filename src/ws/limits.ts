@@ -55,14 +55,26 @@ export function resolveLimits(options: Partial<Record<keyof Limits, unknown>>): 
   return {
     // 0 means "no limit" in the ws package; here, as any larger value, it is the largest
     // message this layer can receive.
-    maxPayload: Math.min(limit(options.maxPayload, d.maxPayload, 0, big, 'maxPayload') || MAX_MESSAGE,
-      MAX_MESSAGE),
-    handshakeTimeout: limit(options.handshakeTimeout, d.handshakeTimeout, 1, 2 ** 31 - 1,
-      'handshakeTimeout'),
+    maxPayload: Math.min(
+      limit(options.maxPayload, d.maxPayload, 0, big, 'maxPayload') || MAX_MESSAGE,
+      MAX_MESSAGE,
+    ),
+    handshakeTimeout: limit(
+      options.handshakeTimeout,
+      d.handshakeTimeout,
+      1,
+      2 ** 31 - 1,
+      'handshakeTimeout',
+    ),
     maxHeaderSize: limit(options.maxHeaderSize, d.maxHeaderSize, 1, big, 'maxHeaderSize'),
     highWaterMark: limit(options.highWaterMark, d.highWaterMark, 0, big, 'highWaterMark'),
-    maxBufferedAmount: limit(options.maxBufferedAmount, d.maxBufferedAmount, 0, big,
-      'maxBufferedAmount'),
+    maxBufferedAmount: limit(
+      options.maxBufferedAmount,
+      d.maxBufferedAmount,
+      0,
+      big,
+      'maxBufferedAmount',
+    ),
     closeTimeout: limit(options.closeTimeout, d.closeTimeout, 1, 2 ** 31 - 1, 'closeTimeout'),
   };
 }

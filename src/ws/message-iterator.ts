@@ -21,7 +21,9 @@ const CLOSED = 3;
  * starts and ends when the connection closes. Leaving the loop early stops listening; it
  * does not close the connection.
  */
-export function iterateMessages<Data>(source: MessageSource): AsyncIterableIterator<ReceivedMessage<Data>> {
+export function iterateMessages<Data>(
+  source: MessageSource,
+): AsyncIterableIterator<ReceivedMessage<Data>> {
   const queue: ReceivedMessage<Data>[] = [];
   let waiting: ((result: IteratorResult<ReceivedMessage<Data>>) => void) | null = null;
   let done = source.readyState === CLOSED;
@@ -70,7 +72,9 @@ export function iterateMessages<Data>(source: MessageSource): AsyncIterableItera
         return Promise.resolve({ value, done: false });
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve) => { waiting = resolve; });
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
     },
     return(): Promise<IteratorResult<ReceivedMessage<Data>>> {
       queue.length = 0;

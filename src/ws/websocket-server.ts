@@ -5,9 +5,19 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import * as check from '../validate.js';
-import { acceptResponseLines, checkUpgradeRequest, refuseUpgrade, type Refusal } from './handshake.js';
+import {
+  acceptResponseLines,
+  checkUpgradeRequest,
+  refuseUpgrade,
+  type Refusal,
+} from './handshake.js';
 import type { Limits } from './limits.js';
-import { acceptedWebSocket, resolveConnection, type ConnectionOptions, type WebSocket } from './websocket.js';
+import {
+  acceptedWebSocket,
+  resolveConnection,
+  type ConnectionOptions,
+  type WebSocket,
+} from './websocket.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -15,8 +25,12 @@ export interface VerifyClientInfo {
   req: IncomingMessage;
 }
 
-export type VerifyClientCallback =
-  (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
+export type VerifyClientCallback = (
+  verified: boolean,
+  code?: number,
+  message?: string,
+  headers?: Record<string, string>,
+) => void;
 
 export interface ServerOptions extends ConnectionOptions {
   /** Listen on this port (0 for an ephemeral one), on a server of its own. */
@@ -72,13 +86,25 @@ export interface WebSocketServer {
   once(event: string | symbol, listener: AnyListener): this;
   off<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
   off(event: string | symbol, listener: AnyListener): this;
-  addListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  addListener<E extends keyof WebSocketServerEvents>(
+    event: E,
+    listener: WebSocketServerEvents[E],
+  ): this;
   addListener(event: string | symbol, listener: AnyListener): this;
-  removeListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  removeListener<E extends keyof WebSocketServerEvents>(
+    event: E,
+    listener: WebSocketServerEvents[E],
+  ): this;
   removeListener(event: string | symbol, listener: AnyListener): this;
-  prependListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  prependListener<E extends keyof WebSocketServerEvents>(
+    event: E,
+    listener: WebSocketServerEvents[E],
+  ): this;
   prependListener(event: string | symbol, listener: AnyListener): this;
-  prependOnceListener<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
+  prependOnceListener<E extends keyof WebSocketServerEvents>(
+    event: E,
+    listener: WebSocketServerEvents[E],
+  ): this;
   prependOnceListener(event: string | symbol, listener: AnyListener): this;
 }
 
@@ -107,7 +133,9 @@ export class WebSocketServer extends EventEmitter {
     const opts = check.object(options, 'options') as ServerOptions;
     const modes = [opts.port !== undefined, opts.server !== undefined, opts.noServer === true];
     if (modes.filter(Boolean).length !== 1) {
-      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+      throw new TypeError(
+        'One and only one of the "port", "server", or "noServer" options must be specified',
+      );
     }
     // Every option is checked now, so that a bad one fails here, not at the first connection.
     this.#limits = resolveConnection(opts).limits;
@@ -122,11 +150,14 @@ export class WebSocketServer extends EventEmitter {
     };
 
     if (opts.port !== undefined) {
-      const server = http.createServer({ maxHeaderSize: this.#limits.maxHeaderSize }, (_req, res) => {
-        const body = http.STATUS_CODES[426]!;
-        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
-        res.end(body);
-      });
+      const server = http.createServer(
+        { maxHeaderSize: this.#limits.maxHeaderSize },
+        (_req, res) => {
+          const body = http.STATUS_CODES[426]!;
+          res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+          res.end(body);
+        },
+      );
       server.on('connection', (socket) => this.#startDeadline(socket));
       this.#server = server;
       this.#ownsServer = true;
@@ -156,8 +187,12 @@ export class WebSocketServer extends EventEmitter {
    * Completes (or refuses, with the HTTP status it deserves) the opening handshake of an
    * upgrade request, then calls `callback` with the open connection.
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
-    callback: (ws: WebSocket, req: IncomingMessage) => void): void {
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (ws: WebSocket, req: IncomingMessage) => void,
+  ): void {
     socket.on('error', destroyOnError);
     const verdict = checkUpgradeRequest(req, this.#limits.maxHeaderSize);
     if ('status' in verdict) {
@@ -179,10 +214,13 @@ export class WebSocketServer extends EventEmitter {
       req,
     };
     if (verifyClient.length === 2) {
-      verifyClient(info, (verified, code = 401, message = http.STATUS_CODES[code] ?? '', headers) => {
-        if (verified) this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
-        else this.#refuse(socket, { status: code, message, headers });
-      });
+      verifyClient(
+        info,
+        (verified, code = 401, message = http.STATUS_CODES[code] ?? '', headers) => {
+          if (verified) this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+          else this.#refuse(socket, { status: code, message, headers });
+        },
+      );
       return;
     }
     if (verifyClient(info, ignore)) {
@@ -198,7 +236,8 @@ export class WebSocketServer extends EventEmitter {
    */
   close(callback?: (error?: Error) => void): void {
     if (this.#state === CLOSED) {
-      if (callback !== undefined) this.once('close', () => callback(new Error('The server is not running')));
+      if (callback !== undefined)
+        this.once('close', () => callback(new Error('The server is not running')));
       process.nextTick(() => this.emit('close'));
       return;
     }
@@ -225,8 +264,12 @@ export class WebSocketServer extends EventEmitter {
   }
 
   #listen(server: Server | HttpsServer): void {
-    const onListening = (): void => { this.emit('listening'); };
-    const onError = (error: Error): void => { this.emit('error', error); };
+    const onListening = (): void => {
+      this.emit('listening');
+    };
+    const onError = (error: Error): void => {
+      this.emit('error', error);
+    };
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
     };
@@ -262,15 +305,23 @@ export class WebSocketServer extends EventEmitter {
     refuseUpgrade(socket, refusal);
   }
 
-  #accept(key: string, protocols: Set<string>, req: IncomingMessage, socket: Duplex, head: Buffer,
-    callback: (ws: WebSocket, req: IncomingMessage) => void): void {
+  #accept(
+    key: string,
+    protocols: Set<string>,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callback: (ws: WebSocket, req: IncomingMessage) => void,
+  ): void {
     if (!socket.readable || !socket.writable) {
       socket.destroy();
       return;
     }
     if (upgraded.has(socket)) {
-      throw new Error('server.handleUpgrade() was called more than once with the same socket, ' +
-        'possibly due to a misconfiguration');
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same socket, ' +
+          'possibly due to a misconfiguration',
+      );
     }
     if (this.#state !== RUNNING) {
       this.#refuse(socket, { status: 503, message: 'The server is closing' });
@@ -278,8 +329,10 @@ export class WebSocketServer extends EventEmitter {
     }
     let protocol: string | undefined;
     if (protocols.size > 0) {
-      const chosen = this.options.handleProtocols === undefined ? protocols.values().next().value
-        : this.options.handleProtocols(protocols, req);
+      const chosen =
+        this.options.handleProtocols === undefined
+          ? protocols.values().next().value
+          : this.options.handleProtocols(protocols, req);
       if (typeof chosen === 'string') protocol = chosen;
     }
     let ws: WebSocket;

@@ -5,11 +5,26 @@ import { Opcode, StatusCode } from '../constants.js';
 import { resolveBackend, type Backend } from '../backends/select.js';
 import * as check from '../validate.js';
 import { isValidCloseCode, MAX_REASON_BYTES } from './close-frame.js';
-import { parseAddress, parseRequestedProtocols, startClientHandshake,
-  type RequestOptions } from './client-handshake.js';
-import { addEventListener, getAttributeListener, kWasClean, removeEventListener,
-  setAttributeListener, type AddEventListenerOptions, type CloseEvent, type ErrorEvent, type Event,
-  type EventListener, type MessageEvent, type WebSocketEventMap } from './event-target.js';
+import {
+  parseAddress,
+  parseRequestedProtocols,
+  startClientHandshake,
+  type RequestOptions,
+} from './client-handshake.js';
+import {
+  addEventListener,
+  getAttributeListener,
+  kWasClean,
+  removeEventListener,
+  setAttributeListener,
+  type AddEventListenerOptions,
+  type CloseEvent,
+  type ErrorEvent,
+  type Event,
+  type EventListener,
+  type MessageEvent,
+  type WebSocketEventMap,
+} from './event-target.js';
 import { Heartbeat, resolveHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -71,15 +86,22 @@ const MAX_CONTROL_PAYLOAD = 125;
 
 /** A connection the server accepted: the WebSocket starts OPEN on this socket. */
 class Accepted {
-  constructor(readonly socket: Socket, readonly head: Buffer, readonly protocol: string,
-    readonly options: ConnectionOptions) {}
+  constructor(
+    readonly socket: Socket,
+    readonly head: Buffer,
+    readonly protocol: string,
+    readonly options: ConnectionOptions,
+  ) {}
 }
 
 /** An Error with the ws package's `code`, and the close code that was sent for it. */
 let ioEvents: IoEvents<WebSocket>;
 
 function connectionError(message: string, code: string, statusCode?: number): Error {
-  return Object.assign(new Error(message), statusCode === undefined ? { code } : { code, statusCode });
+  return Object.assign(
+    new Error(message),
+    statusCode === undefined ? { code } : { code, statusCode },
+  );
 }
 
 const violationCodes: Record<number, string> = {
@@ -94,18 +116,33 @@ function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
   if (data instanceof Uint8Array) return { bytes: data, isString: false };
   if (data instanceof ArrayBuffer) return { bytes: new Uint8Array(data), isString: false };
   if (ArrayBuffer.isView(data)) {
-    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isString: false };
+    return {
+      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      isString: false,
+    };
   }
   // As ws: no data is an empty binary payload, an array of bytes is read as one.
   if (data === undefined || data === null) return { bytes: EMPTY, isString: false };
   if (Array.isArray(data)) return { bytes: Buffer.from(data), isString: false };
-  throw new TypeError(`data must be a string, a Buffer, an ArrayBuffer, a typed array or an array of bytes, got ${check.show(data)}`);
+  throw new TypeError(
+    `data must be a string, a Buffer, an ArrayBuffer, a typed array or an array of bytes, got ${check.show(data)}`,
+  );
 }
 
 /** The options of ours; the rest of a client's options go to `http.request`. */
-const ownOptions = ['headers', 'origin', 'handshakeTimeout', 'maxHeaderSize', 'backend',
-  'maxPayload', 'highWaterMark', 'maxBufferedAmount', 'closeTimeout', 'heartbeat',
-  'perMessageDeflate'] as const;
+const ownOptions = [
+  'headers',
+  'origin',
+  'handshakeTimeout',
+  'maxHeaderSize',
+  'backend',
+  'maxPayload',
+  'highWaterMark',
+  'maxBufferedAmount',
+  'closeTimeout',
+  'heartbeat',
+  'perMessageDeflate',
+] as const;
 
 function requestOptions(options: ClientOptions): RequestOptions {
   const request: Record<string, unknown> = { ...options };
@@ -113,10 +150,13 @@ function requestOptions(options: ClientOptions): RequestOptions {
   return request;
 }
 
-export function resolveConnection(options: ConnectionOptions & { handshakeTimeout?: number; maxHeaderSize?: number }):
-  { limits: Limits; heartbeat: HeartbeatOptions | null; backend: Backend } {
+export function resolveConnection(
+  options: ConnectionOptions & { handshakeTimeout?: number; maxHeaderSize?: number },
+): { limits: Limits; heartbeat: HeartbeatOptions | null; backend: Backend } {
   if (options.perMessageDeflate !== undefined && options.perMessageDeflate !== false) {
-    throw new TypeError('options.perMessageDeflate: permessage-deflate is not supported; leave it out or set it to false');
+    throw new TypeError(
+      'options.perMessageDeflate: permessage-deflate is not supported; leave it out or set it to false',
+    );
   }
   return {
     limits: resolveLimits(options),
@@ -156,7 +196,10 @@ export interface WebSocket {
   removeListener(event: string | symbol, listener: AnyListener): this;
   prependListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
   prependListener(event: string | symbol, listener: AnyListener): this;
-  prependOnceListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
+  prependOnceListener<E extends keyof WebSocketEvents>(
+    event: E,
+    listener: WebSocketEvents[E],
+  ): this;
   prependOnceListener(event: string | symbol, listener: AnyListener): this;
 }
 
@@ -192,8 +235,11 @@ export class WebSocket extends EventEmitter {
 
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
   constructor(address: string | URL, options?: ClientOptions);
-  constructor(address: string | URL | Accepted, protocols?: string | string[] | ClientOptions,
-    options?: ClientOptions) {
+  constructor(
+    address: string | URL | Accepted,
+    protocols?: string | string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
     super();
     if (address instanceof Accepted) {
       const { limits, heartbeat, backend } = resolveConnection(address.options);
@@ -210,34 +256,47 @@ export class WebSocket extends EventEmitter {
     }
     const opts: ClientOptions = options === undefined ? {} : check.object(options, 'options');
     const url = parseAddress(address);
-    const requested = parseRequestedProtocols(protocols as string | string[] | undefined);
+    const requested = parseRequestedProtocols(protocols);
     const { limits, heartbeat, backend } = resolveConnection(opts);
     this.#limits = limits;
     this.#heartbeatOptions = heartbeat;
     this.#backend = backend;
     this.#url = url.href;
-    this.#abortHandshake = startClientHandshake({
-      url,
-      protocols: requested,
-      headers: opts.headers,
-      origin: opts.origin,
-      request: requestOptions(opts),
-      handshakeTimeout: limits.handshakeTimeout,
-      maxHeaderSize: limits.maxHeaderSize,
-    }, {
-      upgraded: (res, socket, head, protocol) => this.#upgraded(res, socket, head, protocol),
-      unexpectedResponse: (req: ClientRequest, res: IncomingMessage) =>
-        this.emit('unexpected-response', req, res),
-      failed: (error) => this.#handshakeFailed(error),
-    });
+    this.#abortHandshake = startClientHandshake(
+      {
+        url,
+        protocols: requested,
+        headers: opts.headers,
+        origin: opts.origin,
+        request: requestOptions(opts),
+        handshakeTimeout: limits.handshakeTimeout,
+        maxHeaderSize: limits.maxHeaderSize,
+      },
+      {
+        upgraded: (res, socket, head, protocol) => this.#upgraded(res, socket, head, protocol),
+        unexpectedResponse: (req: ClientRequest, res: IncomingMessage) =>
+          this.emit('unexpected-response', req, res),
+        failed: (error) => this.#handshakeFailed(error),
+      },
+    );
   }
 
-  get readyState(): number { return this.#readyState; }
-  get url(): string { return this.#url; }
-  get protocol(): string { return this.#protocol; }
+  get readyState(): number {
+    return this.#readyState;
+  }
+  get url(): string {
+    return this.#url;
+  }
+  get protocol(): string {
+    return this.#protocol;
+  }
   /** Always empty: no extension is ever negotiated. */
-  get extensions(): string { return ''; }
-  get isPaused(): boolean { return this.#loop?.isPaused ?? false; }
+  get extensions(): string {
+    return '';
+  }
+  get isPaused(): boolean {
+    return this.#loop?.isPaused ?? false;
+  }
 
   /** Bytes given to send() (or ping/pong/close) that have not reached the kernel yet. */
   get bufferedAmount(): number {
@@ -246,15 +305,24 @@ export class WebSocket extends EventEmitter {
     return fragments + (this.#loop?.bufferedAmount ?? 0);
   }
 
-  get binaryType(): BinaryType { return this.#binaryType; }
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
   /** An unknown type is ignored, as by `ws` and the WHATWG WebSocket. */
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') {
+    if (
+      type === 'nodebuffer' ||
+      type === 'arraybuffer' ||
+      type === 'fragments' ||
+      type === 'blob'
+    ) {
       this.#binaryType = type;
     }
   }
 
-  get [kWasClean](): boolean { return this.#wasClean; }
+  get [kWasClean](): boolean {
+    return this.#wasClean;
+  }
 
   /**
    * Sends a message. Returns false once more than `highWaterMark` bytes are waiting to go
@@ -290,11 +358,15 @@ export class WebSocket extends EventEmitter {
     if (this.#fragments.length > 0) {
       message = Buffer.concat([...this.#fragments, bytes]);
       const callbacks = [...this.#fragmentCallbacks, ...(callback === undefined ? [] : [callback])];
-      done = (error) => { for (const cb of callbacks) cb(error); };
+      done = (error) => {
+        for (const cb of callbacks) cb(error);
+      };
       this.#fragments = [];
       this.#fragmentCallbacks = [];
     }
-    if (!loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done)) {
+    if (
+      !loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done)
+    ) {
       // The connection failed just now (wslay could not make its context).
       this.#notOpen(done);
       return false;
@@ -317,14 +389,20 @@ export class WebSocket extends EventEmitter {
   close(code?: number, reason?: string | Buffer): void {
     if (this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
-      this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
+      this.#abortHandshake?.(
+        new Error('WebSocket was closed before the connection was established'),
+      );
       return;
     }
     if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }
-    const reasonBytes = code === undefined || reason === undefined ? undefined
-      : typeof reason === 'string' ? Buffer.from(reason) : check.bytes(reason, 'reason');
+    const reasonBytes =
+      code === undefined || reason === undefined
+        ? undefined
+        : typeof reason === 'string'
+          ? Buffer.from(reason)
+          : check.bytes(reason, 'reason');
     if (reasonBytes !== undefined && reasonBytes.length > MAX_REASON_BYTES) {
       throw new RangeError(`The message must not be greater than ${MAX_REASON_BYTES} bytes`);
     }
@@ -336,7 +414,9 @@ export class WebSocket extends EventEmitter {
   terminate(): void {
     if (this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
-      this.#abortHandshake?.(new Error('WebSocket was closed before the connection was established'));
+      this.#abortHandshake?.(
+        new Error('WebSocket was closed before the connection was established'),
+      );
       return;
     }
     this.#readyState = CLOSING;
@@ -358,26 +438,45 @@ export class WebSocket extends EventEmitter {
 
   // --- WHATWG events ---------------------------------------------------------------------
 
-  addEventListener<K extends keyof WebSocketEventMap>(type: K,
-    listener: EventListener<WebSocketEventMap[K]>, options?: AddEventListenerOptions): void {
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: EventListener<WebSocketEventMap[K]>,
+    options?: AddEventListenerOptions,
+  ): void {
     addEventListener(this, type, listener, options);
   }
 
-  removeEventListener<K extends keyof WebSocketEventMap>(type: K,
-    listener: EventListener<WebSocketEventMap[K]>): void {
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: EventListener<WebSocketEventMap[K]>,
+  ): void {
     removeEventListener(this, type, listener);
   }
 
-  get onopen(): ((event: Event) => void) | null { return getAttributeListener(this, 'open'); }
-  set onopen(listener: ((event: Event) => void) | null) { setAttributeListener(this, 'open', listener); }
-  get onmessage(): ((event: MessageEvent) => void) | null { return getAttributeListener(this, 'message'); }
+  get onopen(): ((event: Event) => void) | null {
+    return getAttributeListener(this, 'open');
+  }
+  set onopen(listener: ((event: Event) => void) | null) {
+    setAttributeListener(this, 'open', listener);
+  }
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return getAttributeListener(this, 'message');
+  }
   set onmessage(listener: ((event: MessageEvent) => void) | null) {
     setAttributeListener(this, 'message', listener);
   }
-  get onclose(): ((event: CloseEvent) => void) | null { return getAttributeListener(this, 'close'); }
-  set onclose(listener: ((event: CloseEvent) => void) | null) { setAttributeListener(this, 'close', listener); }
-  get onerror(): ((event: ErrorEvent) => void) | null { return getAttributeListener(this, 'error'); }
-  set onerror(listener: ((event: ErrorEvent) => void) | null) { setAttributeListener(this, 'error', listener); }
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return getAttributeListener(this, 'close');
+  }
+  set onclose(listener: ((event: CloseEvent) => void) | null) {
+    setAttributeListener(this, 'close', listener);
+  }
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return getAttributeListener(this, 'error');
+  }
+  set onerror(listener: ((event: ErrorEvent) => void) | null) {
+    setAttributeListener(this, 'error', listener);
+  }
 
   // --- internals -------------------------------------------------------------------------
 
@@ -394,8 +493,11 @@ export class WebSocket extends EventEmitter {
     this.#readyState = OPEN;
     loop.start(head);
     if (this.#heartbeatOptions !== null) {
-      this.#heartbeat = new Heartbeat(this.#heartbeatOptions, () => this.#heartbeatPing(),
-        () => this.#heartbeatTimeout());
+      this.#heartbeat = new Heartbeat(
+        this.#heartbeatOptions,
+        () => this.#heartbeatPing(),
+        () => this.#heartbeatTimeout(),
+      );
       this.#heartbeat.start();
     }
   }
@@ -404,7 +506,9 @@ export class WebSocket extends EventEmitter {
     // 'upgrade' comes while CONNECTING, as with ws: close() or terminate() in a listener
     // abandons the handshake.
     let abandoned: Error | null = null;
-    this.#abortHandshake = (reason) => { abandoned ??= reason; };
+    this.#abortHandshake = (reason) => {
+      abandoned ??= reason;
+    };
     this.emit('upgrade', res);
     this.#abortHandshake = null;
     if (abandoned !== null) {
@@ -437,7 +541,8 @@ export class WebSocket extends EventEmitter {
   // class body may reach the private state of any WebSocket it is given.
   static {
     ioEvents = {
-      message: (ws, data, isBinary) => ws.emit('message', isBinary ? ws.#binary(data) : data, isBinary),
+      message: (ws, data, isBinary) =>
+        ws.emit('message', isBinary ? ws.#binary(data) : data, isBinary),
       ping: (ws, data) => ws.emit('ping', data),
       pong: (ws, data) => {
         ws.#heartbeat?.alive();
@@ -446,9 +551,14 @@ export class WebSocket extends EventEmitter {
       closing: (ws) => {
         if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
       },
-      violation: (ws, code) => ws.#emitError(connectionError(
-        `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
-        violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR', code)),
+      violation: (ws, code) =>
+        ws.#emitError(
+          connectionError(
+            `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
+            violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR',
+            code,
+          ),
+        ),
       failure: (ws, error) => ws.#emitError(error),
       overflow: (ws) => ws.#bufferFull(undefined),
       writable: (ws) => {
@@ -476,8 +586,12 @@ export class WebSocket extends EventEmitter {
     return data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer;
   }
 
-  #control(opcode: number, data: unknown, mask: boolean | SendCallback | undefined,
-    callback: SendCallback | undefined): void {
+  #control(
+    opcode: number,
+    data: unknown,
+    mask: boolean | SendCallback | undefined,
+    callback: SendCallback | undefined,
+  ): void {
     if (typeof data === 'function') {
       callback = data as SendCallback;
       data = undefined;
@@ -489,7 +603,11 @@ export class WebSocket extends EventEmitter {
     if (bytes.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
-    if (this.#readyState !== OPEN || this.#loop === null || !this.#loop.send(opcode, bytes, callback)) {
+    if (
+      this.#readyState !== OPEN ||
+      this.#loop === null ||
+      !this.#loop.send(opcode, bytes, callback)
+    ) {
       this.#notOpen(callback);
     }
   }
@@ -500,16 +618,21 @@ export class WebSocket extends EventEmitter {
 
   #heartbeatTimeout(): void {
     if (this.#readyState !== OPEN && this.#readyState !== CLOSING) return;
-    this.#emitError(connectionError(
-      `The peer did not answer a ping within ${this.#heartbeatOptions?.timeout} ms`,
-      'WS_ERR_HEARTBEAT_TIMEOUT'));
+    this.#emitError(
+      connectionError(
+        `The peer did not answer a ping within ${this.#heartbeatOptions?.timeout} ms`,
+        'WS_ERR_HEARTBEAT_TIMEOUT',
+      ),
+    );
     this.terminate();
   }
 
   #bufferFull(callback: SendCallback | undefined): void {
     const error = connectionError(
       `More than ${this.#limits.maxBufferedAmount} bytes are waiting for the peer to read them; ` +
-      'the connection was terminated', 'WS_ERR_BUFFER_FULL');
+        'the connection was terminated',
+      'WS_ERR_BUFFER_FULL',
+    );
     if (callback !== undefined) process.nextTick(callback, error);
     this.#emitError(error);
     this.terminate();
@@ -544,8 +667,12 @@ export class WebSocket extends EventEmitter {
 }
 
 /** The server's end of a connection whose handshake the server has accepted. */
-export function acceptedWebSocket(socket: Socket, head: Buffer, protocol: string,
-  options: ConnectionOptions): WebSocket {
+export function acceptedWebSocket(
+  socket: Socket,
+  head: Buffer,
+  protocol: string,
+  options: ConnectionOptions,
+): WebSocket {
   // The constructor's server-side form is kept out of its public signatures.
   const construct = WebSocket as unknown as new (accepted: Accepted) => WebSocket;
   return new construct(new Accepted(socket, head, protocol, options));

@@ -47,11 +47,17 @@ describe('RFC 6455 §5.7 examples', () => {
 
   test('256-byte and 64 KiB binary messages use the 16- and 64-bit length forms', () => {
     const c = client();
-    c.feed('827e0100').feed(new Uint8Array(256)).feed('827f0000000000010000').feed(new Uint8Array(65536));
+    c.feed('827e0100')
+      .feed(new Uint8Array(256))
+      .feed('827f0000000000010000')
+      .feed(new Uint8Array(65536));
     c.recv();
     const starts = c.events.filter((e) => e.type === 'start');
     expect(starts.map((e) => e.type === 'start' && e.payloadLength)).toEqual([256, 65536]);
-    expect(c.messages().map(([op, msg]) => [op, msg.length / 2])).toEqual([[2, 256], [2, 65536]]);
+    expect(c.messages().map(([op, msg]) => [op, msg.length / 2])).toEqual([
+      [2, 256],
+      [2, 65536],
+    ]);
   });
 
   test('sending "Hello" as a server and as a client gives the RFC bytes', () => {
@@ -91,7 +97,8 @@ describe('reading', () => {
     s.recv();
     s.recv();
     expect(s.events.filter((e) => e.type === 'chunk')).toEqual([
-      { type: 'chunk', data: text('ab') }, { type: 'chunk', data: text('cdef') },
+      { type: 'chunk', data: text('ab') },
+      { type: 'chunk', data: text('cdef') },
     ]);
     expect(s.messages()).toEqual([[2, text('abcdef'), 0]]);
   });
@@ -110,10 +117,15 @@ describe('reading', () => {
   });
 
   test('a ping between fragments is answered and the message still completes', () => {
-    const s = server().feed(frame(0, 1, 'Hel', true)).feed(frame(1, 9, 'p', true))
+    const s = server()
+      .feed(frame(0, 1, 'Hel', true))
+      .feed(frame(1, 9, 'p', true))
       .feed(frame(1, 0, 'lo', true));
     s.recv();
-    expect(s.messages()).toEqual([[9, text('p'), 0], [1, text('Hello'), 0]]);
+    expect(s.messages()).toEqual([
+      [9, text('p'), 0],
+      [1, text('Hello'), 0],
+    ]);
     expect(s.flush()).toBe('8a0170');
   });
 
@@ -137,7 +149,9 @@ describe('reading', () => {
 
 describe('closing', () => {
   test('a received close is echoed with its code and reason, and reading stops', () => {
-    const s = server().feed(frame(1, 8, hex('03e8616263'), true)).feed(frame(1, 1, 'late', true));
+    const s = server()
+      .feed(frame(1, 8, hex('03e8616263'), true))
+      .feed(frame(1, 1, 'late', true));
     expect(s.recv()).toBe(0);
     expect(s.messages()).toEqual([[8, '03e8616263', 1000]]);
     expect(s.engine.getCloseReceived()).toBe(true);
@@ -171,7 +185,9 @@ describe('closing', () => {
 
   test('received close codes outside 1000-1003, 1007-1011 and 3000-4999 fail with 1002', () => {
     const accepted: number[] = [];
-    for (const code of [0, 999, 1000, 1003, 1004, 1005, 1006, 1007, 1011, 1012, 1015, 2999, 3000, 4999, 5000, 65535]) {
+    for (const code of [
+      0, 999, 1000, 1003, 1004, 1005, 1006, 1007, 1011, 1012, 1015, 2999, 3000, 4999, 5000, 65535,
+    ]) {
       const s = server().feed(frame(1, 8, Uint8Array.of(code >> 8, code & 0xff), true));
       s.recv();
       if (s.engine.getCloseReceived()) accepted.push(code);
@@ -286,7 +302,12 @@ describe('protocol violations', () => {
   });
 
   test('a new data message inside a fragmented one fails with 1002', () => {
-    failsWith(server().feed(frame(0, 2, 'a', true)).feed(frame(1, 1, 'b', true)), '880203ea');
+    failsWith(
+      server()
+        .feed(frame(0, 2, 'a', true))
+        .feed(frame(1, 1, 'b', true)),
+      '880203ea',
+    );
   });
 
   test('RSV1 passes when allowed, on the first frame of a data message only', () => {
@@ -298,7 +319,10 @@ describe('protocol violations', () => {
     expect(ok.events.at(-1)).toMatchObject({ rsv: 4 });
     const onContinuation = server();
     onContinuation.engine.setAllowedRsvBits(Rsv.RSV1_BIT);
-    failsWith(onContinuation.feed(frame(0, 2, 'a', true)).feed(frame(1, 0, 'b', true, 4)), '880203ea');
+    failsWith(
+      onContinuation.feed(frame(0, 2, 'a', true)).feed(frame(1, 0, 'b', true, 4)),
+      '880203ea',
+    );
     const onPing = server();
     onPing.engine.setAllowedRsvBits(Rsv.RSV1_BIT);
     failsWith(onPing.feed(frame(1, 9, '', true, 4)), '880203ea');
@@ -317,10 +341,15 @@ describe('protocol violations', () => {
   });
 
   test('text is validated across fragments and ping frames', () => {
-    const s = server().feed(frame(0, 1, hex('41c3'), true)).feed(frame(1, 9, '', true))
+    const s = server()
+      .feed(frame(0, 1, hex('41c3'), true))
+      .feed(frame(1, 9, '', true))
       .feed(frame(1, 0, hex('a9'), true));
     s.recv();
-    expect(s.messages()).toEqual([[9, '', 0], [1, '41c3a9', 0]]);
+    expect(s.messages()).toEqual([
+      [9, '', 0],
+      [1, '41c3a9', 0],
+    ]);
   });
 
   test('text ending inside a character fails with 1007 before on_frame_recv_end', () => {
@@ -421,7 +450,9 @@ describe('errors and would-block', () => {
     s.engine.setError(5);
     s.recvSteps.push(Infinity, 'silent');
     expect(s.recv()).toBe(0);
-    const noMsgCallback = new EnginePeer('server', 1 | 2 | 4 | 8 | 16 | 32).feed(frame(1, 1, 'a', true));
+    const noMsgCallback = new EnginePeer('server', 1 | 2 | 4 | 8 | 16 | 32).feed(
+      frame(1, 1, 'a', true),
+    );
     noMsgCallback.engine.setError(5);
     noMsgCallback.recvSteps.push(Infinity, 'silent');
     expect(noMsgCallback.recv()).toBe(ErrorCode.CALLBACK_FAILURE);
@@ -455,7 +486,10 @@ describe('writing', () => {
     c.engine.queueMsg(2, new Uint8Array(10000), -1);
     c.flush();
     expect(c.sendCalls.map((s) => [s.data.length / 2, s.flags])).toEqual([
-      [8, MSG_MORE], [4096, 0], [4096, 0], [1808, 0],
+      [8, MSG_MORE],
+      [4096, 0],
+      [4096, 0],
+      [1808, 0],
     ]);
   });
 
@@ -533,7 +567,12 @@ describe('fragmented messages', () => {
     s.engine.queueFragmentedMsg(1, 1, Rsv.RSV1_BIT);
     expect(s.engine.getQueuedMsgLength()).toBe(0);
     s.flush();
-    expect(s.sendCalls.map((c) => c.data.slice(0, 8))).toEqual(['417e1000', '00000000', '807e0388', '00000000']);
+    expect(s.sendCalls.map((c) => c.data.slice(0, 8))).toEqual([
+      '417e1000',
+      '00000000',
+      '807e0388',
+      '00000000',
+    ]);
   });
 
   test('a read of nothing ends send() with the message kept, and pings go in between', () => {

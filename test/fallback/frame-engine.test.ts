@@ -34,12 +34,24 @@ function framePeer() {
     },
   };
   return {
-    engine, sends, recvLengths, sendLimits, recvLimits,
+    engine,
+    sends,
+    recvLengths,
+    sendLimits,
+    recvLimits,
     feed(h: string) {
       input = Uint8Array.from([...input, ...hex(h)]);
     },
     send(fin: number, opcode: number, length: number, mask: number, data: string, rsv = 0) {
-      return engine.send(hooks, fin, rsv, opcode, length, mask, typeof data === 'string' ? hex(data) : data);
+      return engine.send(
+        hooks,
+        fin,
+        rsv,
+        opcode,
+        length,
+        mask,
+        typeof data === 'string' ? hex(data) : data,
+      );
     },
     recv: () => engine.recv(hooks),
     takeOutput() {
@@ -51,8 +63,8 @@ function framePeer() {
 }
 
 const hello = Buffer.from('Hello').toString('hex');
-const frameOf = (r: FrameIocb | number) => (typeof r === 'number' ? r
-  : { ...r, data: toHex(r.data) });
+const frameOf = (r: FrameIocb | number) =>
+  typeof r === 'number' ? r : { ...r, data: toHex(r.data) };
 
 describe('frame API: sending', () => {
   test('RFC 6455 §5.7: unmasked and masked "Hello"', () => {
@@ -123,8 +135,20 @@ describe('frame API: receiving', () => {
   test('RFC 6455 §5.7 frames come back with their fields', () => {
     const p = framePeer();
     p.feed('818537fa213d7f9f4d5158' + '010348656c' + '80026c6f');
-    expect(frameOf(p.recv())).toEqual({ fin: 1, rsv: 0, opcode: 1, payloadLength: 5, mask: 1, data: hello });
-    expect(frameOf(p.recv())).toMatchObject({ fin: 0, opcode: 1, payloadLength: 3, data: '48656c' });
+    expect(frameOf(p.recv())).toEqual({
+      fin: 1,
+      rsv: 0,
+      opcode: 1,
+      payloadLength: 5,
+      mask: 1,
+      data: hello,
+    });
+    expect(frameOf(p.recv())).toMatchObject({
+      fin: 0,
+      opcode: 1,
+      payloadLength: 3,
+      data: '48656c',
+    });
     expect(frameOf(p.recv())).toMatchObject({ fin: 1, opcode: 0, payloadLength: 2, data: '6c6f' });
     expect(p.recv()).toBe(ErrorCode.WANT_READ);
   });

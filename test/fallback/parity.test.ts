@@ -24,8 +24,10 @@ function firstDifference(expected: string, actual: string): string | null {
   let i = 0;
   while (e[i] === a[i]) i++;
   const from = Math.max(0, i - 3);
-  return `line ${i + 1}\n  libwslay: ${e.slice(from, i + 2).join('\n            ')}` +
-    `\n  fallback: ${a.slice(from, i + 2).join('\n            ')}`;
+  return (
+    `line ${i + 1}\n  libwslay: ${e.slice(from, i + 2).join('\n            ')}` +
+    `\n  fallback: ${a.slice(from, i + 2).join('\n            ')}`
+  );
 }
 
 describe('recorded libwslay traces', () => {
@@ -41,7 +43,10 @@ describe.skipIf(wslayTrace === null)('random scripts against libwslay (wslay-tra
   test('600 scripts trace the same', () => {
     for (let seed = 0; seed < 600; seed++) {
       const script = generateScript(seed);
-      const diff = firstDifference(runWslayTrace(wslayTrace!, script), runTrace(fallbackBackend, script));
+      const diff = firstDifference(
+        runWslayTrace(wslayTrace!, script),
+        runTrace(fallbackBackend, script),
+      );
       expect(diff === null ? null : `seed ${seed}: ${diff}`).toBeNull();
     }
   });

@@ -45,7 +45,10 @@ describe('Utf8Validator', () => {
   });
 
   test('a sequence cut at a chunk boundary is carried over, and checked on arrival', () => {
-    expect(refusedChunk([bytes(0xf0, 0x9f), bytes(0x98), bytes(0x80)])).toEqual({ refused: -1, complete: true });
+    expect(refusedChunk([bytes(0xf0, 0x9f), bytes(0x98), bytes(0x80)])).toEqual({
+      refused: -1,
+      complete: true,
+    });
     expect(refusedChunk([bytes(0xf0, 0x9f), bytes(0x98), bytes(0x41)]).refused).toBe(2);
   });
 
@@ -67,8 +70,20 @@ describe('Utf8Validator', () => {
 
   test('agrees with a strict decoder on random input split at random points', () => {
     const rand = mulberry32(7);
-    const pieces = [[0x61], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9f, 0x98, 0x80], [0xed, 0x9f, 0xbf],
-      [0xf4, 0x8f, 0xbf, 0xbf], [0x80], [0xc0], [0xed, 0xa0], [0xf4, 0x90], [0xe0, 0x9f], [0xff]];
+    const pieces = [
+      [0x61],
+      [0xc3, 0xa9],
+      [0xe2, 0x82, 0xac],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xed, 0x9f, 0xbf],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+      [0x80],
+      [0xc0],
+      [0xed, 0xa0],
+      [0xf4, 0x90],
+      [0xe0, 0x9f],
+      [0xff],
+    ];
     for (let round = 0; round < 3000; round++) {
       const parts: number[] = [];
       const count = Math.floor(rand() * 60);

@@ -46,42 +46,58 @@ export function createPeer(options: PeerOptions) {
   const sendCalls: { length: number; flags: number }[] = [];
   const recvLengths: number[] = [];
   let sendBlocked = false;
-  const ctx = EventContext[options.role]({
-    recv(c, buf) {
-      recvLengths.push(buf.length);
-      const chunk = input.shift();
-      if (chunk === undefined) {
-        c.setError(ErrorCode.WOULDBLOCK);
-        return -1;
-      }
-      const n = Math.min(chunk.length, buf.length);
-      buf.set(chunk.subarray(0, n));
-      if (n < chunk.length) input.unshift(chunk.subarray(n));
-      return n;
+  const ctx = EventContext[options.role](
+    {
+      recv(c, buf) {
+        recvLengths.push(buf.length);
+        const chunk = input.shift();
+        if (chunk === undefined) {
+          c.setError(ErrorCode.WOULDBLOCK);
+          return -1;
+        }
+        const n = Math.min(chunk.length, buf.length);
+        buf.set(chunk.subarray(0, n));
+        if (n < chunk.length) input.unshift(chunk.subarray(n));
+        return n;
+      },
+      send(c, data, flags) {
+        if (sendBlocked) {
+          c.setError(ErrorCode.WOULDBLOCK);
+          return -1;
+        }
+        const n = Math.min(data.length, options.sendLimit ?? data.length);
+        sendCalls.push({ length: data.length, flags });
+        output.push(Buffer.from(data.subarray(0, n)));
+        return n;
+      },
+      genmask(_c, buf) {
+        buf.set(RFC_MASK);
+        return 0;
+      },
+      onFrameRecvStart(_c, arg) {
+        events.push(['start', { ...arg }]);
+      },
+      onFrameRecvChunk(_c, arg) {
+        events.push(['chunk', Buffer.from(arg.data).toString('hex')]);
+      },
+      onFrameRecvEnd() {
+        events.push(['end']);
+      },
+      onMsgRecv(_c, arg) {
+        events.push([
+          'msg',
+          {
+            rsv: arg.rsv,
+            opcode: arg.opcode,
+            msg: Buffer.from(arg.msg).toString('hex'),
+            statusCode: arg.statusCode,
+          },
+        ]);
+      },
+      ...options.callbacks,
     },
-    send(c, data, flags) {
-      if (sendBlocked) {
-        c.setError(ErrorCode.WOULDBLOCK);
-        return -1;
-      }
-      const n = Math.min(data.length, options.sendLimit ?? data.length);
-      sendCalls.push({ length: data.length, flags });
-      output.push(Buffer.from(data.subarray(0, n)));
-      return n;
-    },
-    genmask(_c, buf) {
-      buf.set(RFC_MASK);
-      return 0;
-    },
-    onFrameRecvStart(_c, arg) { events.push(['start', { ...arg }]); },
-    onFrameRecvChunk(_c, arg) { events.push(['chunk', Buffer.from(arg.data).toString('hex')]); },
-    onFrameRecvEnd() { events.push(['end']); },
-    onMsgRecv(_c, arg) {
-      events.push(['msg', { rsv: arg.rsv, opcode: arg.opcode, msg: Buffer.from(arg.msg).toString('hex'),
-        statusCode: arg.statusCode }]);
-    },
-    ...options.callbacks,
-  }, { backend: options.backend });
+    { backend: options.backend },
+  );
   return {
     ctx,
     events,
@@ -106,9 +122,13 @@ export function createPeer(options: PeerOptions) {
       output.length = 0;
       return all;
     },
-    blockSend(on: boolean) { sendBlocked = on; },
+    blockSend(on: boolean) {
+      sendBlocked = on;
+    },
     messages() {
-      return events.filter((e): e is Extract<Event, ['msg', unknown]> => e[0] === 'msg').map((e) => e[1]);
+      return events
+        .filter((e): e is Extract<Event, ['msg', unknown]> => e[0] === 'msg')
+        .map((e) => e[1]);
     },
   };
 }

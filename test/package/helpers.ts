@@ -21,8 +21,11 @@ export function hidingUnavailable(): string | null {
     return 'hiding the system wslay needs root (unshare -m and bind mounts); CI runs as root';
   }
   const target = fs.mkdtempSync(path.join(os.tmpdir(), 'wslay-mount-probe-'));
-  const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs "$1"', 'probe', target],
-    { encoding: 'utf8' });
+  const probe = spawnSync(
+    'unshare',
+    ['-m', 'sh', '-c', 'mount -t tmpfs tmpfs "$1"', 'probe', target],
+    { encoding: 'utf8' },
+  );
   fs.rmSync(target, { recursive: true, force: true });
   if (probe.error || probe.status !== 0) {
     return `unshare -m with mount is unavailable here: ${probe.error?.message ?? probe.stderr.trim()}`;
@@ -43,15 +46,23 @@ export interface Fixture {
   unpackedSize: number;
 }
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv;
-  log?: string }): SpawnSyncReturns<string> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; log?: string },
+): SpawnSyncReturns<string> {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
   if (options.log !== undefined) {
-    fs.appendFileSync(options.log, `$ ${command} ${args.join(' ')}\n${result.stdout}${result.stderr}\n`);
+    fs.appendFileSync(
+      options.log,
+      `$ ${command} ${args.join(' ')}\n${result.stdout}${result.stderr}\n`,
+    );
   }
   if (result.error || result.status !== 0) {
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n` +
-      `${result.stdout}\n${result.stderr}`.slice(-4000));
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n` +
+        `${result.stdout}\n${result.stderr}`.slice(-4000),
+    );
   }
   return result;
 }
@@ -64,12 +75,29 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (key.startsWith('WSLAY_') || key === 'NODE_OPTIONS' || key.startsWith('VITEST')) continue;
     env[key] = value;
   }
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false',
-    npm_config_audit: 'false', ...extra };
+  return {
+    ...env,
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+    ...extra,
+  };
 }
 
-const INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'binding.gyp', 'CMakeLists.txt',
-  'README.md', 'LICENSE', 'CHANGELOG.md', 'src', 'native', 'deps', 'scripts'];
+const INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'binding.gyp',
+  'CMakeLists.txt',
+  'README.md',
+  'LICENSE',
+  'CHANGELOG.md',
+  'src',
+  'native',
+  'deps',
+  'scripts',
+];
 
 function inputHash(): string {
   const hash = createHash('sha256').update(process.version);
@@ -98,9 +126,17 @@ function buildFixture(dir: string): Fixture {
   const env = cleanEnv();
   run('npm', ['run', 'prebuildify'], { cwd: stage, env, log });
   // npm pack runs prepack (npm run build:ts) first, as `npm publish` would.
-  const packed = run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: stage, env, log });
-  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as
-    { filename: string; files: { path: string; size: number }[]; size: number; unpackedSize: number }[];
+  const packed = run('npm', ['pack', '--json', '--pack-destination', dir], {
+    cwd: stage,
+    env,
+    log,
+  });
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+    filename: string;
+    files: { path: string; size: number }[];
+    size: number;
+    unpackedSize: number;
+  }[];
   const { filename, files, size, unpackedSize } = info[0]!;
   const tarball = path.join(dir, filename);
 
@@ -113,10 +149,19 @@ function buildFixture(dir: string): Fixture {
 
   const depsDir = path.join(dir, 'deps');
   fs.mkdirSync(depsDir);
-  const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))
-    .dependencies ?? {}) as string[];
-  run('npm', ['pack', ...deps.map((name) => path.join(repoRoot, 'node_modules', name)),
-    '--pack-destination', depsDir], { cwd: depsDir, env, log });
+  const deps = Object.keys(
+    JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).dependencies ?? {},
+  );
+  run(
+    'npm',
+    [
+      'pack',
+      ...deps.map((name) => path.join(repoRoot, 'node_modules', name)),
+      '--pack-destination',
+      depsDir,
+    ],
+    { cwd: depsDir, env, log },
+  );
   const depTarballs = fs.readdirSync(depsDir).map((name) => path.join(depsDir, name));
   fs.rmSync(stage, { recursive: true, force: true });
   fs.rmSync(unpacked, { recursive: true, force: true });
@@ -191,13 +236,17 @@ function wslayPaths(): { files: string[]; dirs: string[] } {
       if (name.startsWith('libwslay.')) {
         try {
           files.add(fs.realpathSync(path.join(dir, name)));
-        } catch { /* a dangling link reaches nothing */ }
+        } catch {
+          /* a dangling link reaches nothing */
+        }
       }
     }
   }
-  const dirs = ['/usr/include/wslay', '/usr/local/include/wslay',
-    ...libDirs.map((dir) => path.join(dir, 'cmake', 'wslay'))]
-    .filter((dir) => fs.existsSync(dir));
+  const dirs = [
+    '/usr/include/wslay',
+    '/usr/local/include/wslay',
+    ...libDirs.map((dir) => path.join(dir, 'cmake', 'wslay')),
+  ].filter((dir) => fs.existsSync(dir));
   return { files: [...files], dirs: [...new Set(dirs.map((dir) => fs.realpathSync(dir)))] };
 }
 
@@ -210,10 +259,19 @@ export interface RunOptions {
 }
 
 /** Runs a command; with `hideWslay`, inside `unshare -m` with wslay's files masked. */
-export function exec(command: string, args: string[], options: RunOptions): SpawnSyncReturns<string> {
+export function exec(
+  command: string,
+  args: string[],
+  options: RunOptions,
+): SpawnSyncReturns<string> {
   const env = cleanEnv(options.env);
-  const common = { cwd: options.cwd, env, encoding: 'utf8' as const, timeout: options.timeout ?? 180_000,
-    maxBuffer: 64 << 20 };
+  const common = {
+    cwd: options.cwd,
+    env,
+    encoding: 'utf8' as const,
+    timeout: options.timeout ?? 180_000,
+    maxBuffer: 64 << 20,
+  };
   if (!options.hideWslay) return spawnSync(command, args, common);
   const { files, dirs } = wslayPaths();
   const script = [
@@ -227,8 +285,10 @@ export function exec(command: string, args: string[], options: RunOptions): Spaw
 }
 
 export function describeRun(result: SpawnSyncReturns<string>): string {
-  return `exit ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}\n` +
-    `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+  return (
+    `exit ${result.status ?? result.signal}${result.error ? ` (${result.error.message})` : ''}\n` +
+    `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
+  );
 }
 
 export interface Consumer {
@@ -250,23 +310,47 @@ export type ScriptPolicy = 'approve' | 'deny' | 'unreviewed';
  * A fresh project that depends on the tarball, installed with `npm install --offline` and an
  * empty private cache: every package comes from a local tarball, so no network is needed.
  */
-export function installConsumer(tarball: string, fixture: Fixture,
-  options: { scripts: ScriptPolicy; hideWslay?: boolean; type?: 'module' | 'commonjs' }): Consumer {
+export function installConsumer(
+  tarball: string,
+  fixture: Fixture,
+  options: { scripts: ScriptPolicy; hideWslay?: boolean; type?: 'module' | 'commonjs' },
+): Consumer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wslay-consumer-'));
   const dependencies: Record<string, string> = { wslay: `file:${tarball}` };
   for (const dep of fixture.depTarballs) {
     const name = path.basename(dep).replace(/-\d+\.\d+\.\d+.*\.tgz$/, '');
     dependencies[name] = `file:${dep}`;
   }
-  const pkg: Record<string, unknown> = { name: 'wslay-consumer', version: '1.0.0', private: true,
-    type: options.type ?? 'commonjs', dependencies };
-  if (options.scripts !== 'unreviewed') pkg.allowScripts = { [`file:${tarball}`]: options.scripts === 'approve' };
+  const pkg: Record<string, unknown> = {
+    name: 'wslay-consumer',
+    version: '1.0.0',
+    private: true,
+    type: options.type ?? 'commonjs',
+    dependencies,
+  };
+  if (options.scripts !== 'unreviewed')
+    pkg.allowScripts = { [`file:${tarball}`]: options.scripts === 'approve' };
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  const install = exec('npm', ['install', '--offline', '--cache', path.join(dir, '.npm-cache'),
-    '--foreground-scripts', '--no-audit', '--no-fund'], { cwd: dir, hideWslay: options.hideWslay,
-    env: { npm_config_loglevel: 'warn' } });
+  const install = exec(
+    'npm',
+    [
+      'install',
+      '--offline',
+      '--cache',
+      path.join(dir, '.npm-cache'),
+      '--foreground-scripts',
+      '--no-audit',
+      '--no-fund',
+    ],
+    { cwd: dir, hideWslay: options.hideWslay, env: { npm_config_loglevel: 'warn' } },
+  );
   const installLines = install.stdout.split('\n').filter((line) => line.startsWith('wslay:'));
-  return { dir, install, installLines, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    install,
+    installLines,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -337,7 +421,10 @@ function loadedLibraries() {
 `;
 
 export const EXPECTED_ECHO = {
-  received: [{ opcode: 1, text: 'hello, wslay' }, { opcode: 2, text: [0, 1, 2, 255] }],
+  received: [
+    { opcode: 1, text: 'hello, wslay' },
+    { opcode: 2, text: [0, 1, 2, 255] },
+  ],
   serverCloseReceived: true,
   serverStatusCodeReceived: 1000,
   clientCloseReceived: true,
@@ -348,12 +435,17 @@ export const EXPECTED_ECHO = {
 export function writeProbes(dir: string): { cjs: string; esm: string } {
   const cjs = path.join(dir, 'probe.cjs');
   const esm = path.join(dir, 'probe.mjs');
-  fs.writeFileSync(cjs, `${ECHO_BODY}
+  fs.writeFileSync(
+    cjs,
+    `${ECHO_BODY}
 const wslay = require('wslay');
 console.log(JSON.stringify({ kind: 'require', backend: wslay.backend, nativeLoadError: wslay.nativeLoadError,
   echo: echoRoundTrip(wslay), libraries: loadedLibraries(), entry: require.resolve('wslay') }));
-`);
-  fs.writeFileSync(esm, `import { createRequire } from 'node:module';
+`,
+  );
+  fs.writeFileSync(
+    esm,
+    `import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 ${ECHO_BODY}
 const wslay = await import('wslay');
@@ -361,13 +453,15 @@ const cjs = require('wslay');
 console.log(JSON.stringify({ kind: 'import', backend: wslay.backend, nativeLoadError: wslay.nativeLoadError,
   echo: echoRoundTrip(wslay), libraries: loadedLibraries(), entry: import.meta.resolve('wslay'),
   sameClasses: wslay.EventContext === cjs.EventContext && wslay.WslayError === cjs.WslayError }));
-`);
+`,
+  );
   return { cjs, esm };
 }
 
 export function runProbe(file: string, options: RunOptions): Record<string, any> {
   const result = exec(process.execPath, [file], options);
-  if (result.status !== 0) throw new Error(`probe ${path.basename(file)} failed: ${describeRun(result)}`);
+  if (result.status !== 0)
+    throw new Error(`probe ${path.basename(file)} failed: ${describeRun(result)}`);
   const line = result.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as Record<string, any>;
 }

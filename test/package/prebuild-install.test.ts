@@ -3,13 +3,24 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  type Consumer, EXPECTED_ECHO, type Fixture, describeRun, exec, hidingUnavailable,
-  installConsumer, packageFixture, platformTag, runProbe, writeProbes,
+  type Consumer,
+  EXPECTED_ECHO,
+  type Fixture,
+  describeRun,
+  exec,
+  hidingUnavailable,
+  installConsumer,
+  packageFixture,
+  platformTag,
+  runProbe,
+  writeProbes,
 } from './helpers.js';
 
 const skipReason = hidingUnavailable();
-if (skipReason !== null) console.warn(`test/package: skipping the hidden-wslay cases: ${skipReason}`);
-const title = 'installed tarball with a prebuild, system wslay hidden' +
+if (skipReason !== null)
+  console.warn(`test/package: skipping the hidden-wslay cases: ${skipReason}`);
+const title =
+  'installed tarball with a prebuild, system wslay hidden' +
   (skipReason === null ? '' : ` (SKIPPED: ${skipReason})`);
 
 describe.skipIf(skipReason !== null)(title, () => {
@@ -29,7 +40,10 @@ describe.skipIf(skipReason !== null)(title, () => {
     expect(consumer.install.status, describeRun(consumer.install)).toBe(0);
     expect(consumer.installLines, consumer.install.stdout).toHaveLength(1);
     expect(consumer.installLines[0]).toMatch(
-      new RegExp(`native backend will be used \\(prebuilt for ${platformTag}: prebuilds/${platformTag}/wslay\\.\\w+\\.node\\)`));
+      new RegExp(
+        `native backend will be used \\(prebuilt for ${platformTag}: prebuilds/${platformTag}/wslay\\.\\w+\\.node\\)`,
+      ),
+    );
   });
 
   test('the system libwslay.so.1 is out of reach where the probes run', () => {
@@ -45,13 +59,17 @@ describe.skipIf(skipReason !== null)(title, () => {
   test('require(): the default backend is native, from the prebuild and its bundled libwslay', () => {
     const { cjs } = writeProbes(consumer.dir);
     const report = runProbe(cjs, { cwd: consumer.dir, hideWslay: true });
-    expect(report.entry).toBe(path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'cjs', 'index.js'));
+    expect(report.entry).toBe(
+      path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'cjs', 'index.js'),
+    );
     expect(report.backend).toBe('native');
     expect(report.nativeLoadError).toBeNull();
-    expect(report.libraries).toEqual(expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^${prebuildDir}/wslay\\.\\w+\\.node$`)),
-      path.join(prebuildDir, 'libwslay.so.1'),
-    ]));
+    expect(report.libraries).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${prebuildDir}/wslay\\.\\w+\\.node$`)),
+        path.join(prebuildDir, 'libwslay.so.1'),
+      ]),
+    );
     expect(report.libraries.filter((file: string) => !file.startsWith(prebuildDir))).toEqual([]);
     expect(report.echo).toEqual({ backends: ['native', 'native'], ...EXPECTED_ECHO });
   });
@@ -59,7 +77,9 @@ describe.skipIf(skipReason !== null)(title, () => {
   test('import: the ESM entry gives the same native backend and the very same classes', () => {
     const { esm } = writeProbes(consumer.dir);
     const report = runProbe(esm, { cwd: consumer.dir, hideWslay: true });
-    expect(report.entry).toBe(`file://${path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'esm', 'index.mjs')}`);
+    expect(report.entry).toBe(
+      `file://${path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'esm', 'index.mjs')}`,
+    );
     expect(report.backend).toBe('native');
     expect(report.sameClasses).toBe(true);
     expect(report.libraries.every((file: string) => file.startsWith(prebuildDir))).toBe(true);
@@ -79,8 +99,11 @@ describe.skipIf(skipReason !== null)(title, () => {
     }
   });
 
-  test('unreviewed (npm 11.19 default), the install script runs with npm\'s notice', () => {
-    const unreviewed = installConsumer(fixture.tarball, fixture, { scripts: 'unreviewed', hideWslay: true });
+  test("unreviewed (npm 11.19 default), the install script runs with npm's notice", () => {
+    const unreviewed = installConsumer(fixture.tarball, fixture, {
+      scripts: 'unreviewed',
+      hideWslay: true,
+    });
     try {
       expect(unreviewed.install.status, describeRun(unreviewed.install)).toBe(0);
       expect(unreviewed.installLines).toHaveLength(1);

@@ -7,7 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  type Consumer, type Fixture, describeRun, exec, installConsumer, packageFixture, repoRoot, tscBin,
+  type Consumer,
+  type Fixture,
+  describeRun,
+  exec,
+  installConsumer,
+  packageFixture,
+  repoRoot,
+  tscBin,
 } from './helpers.js';
 
 /** Correct uses, then wrong ones (after the imports, which differ per module format). */
@@ -86,7 +93,8 @@ ctx.free();
 console.log(JSON.stringify({ ok: true, backend }));
 `;
 
-const NAMES = 'backend, nativeLoadError, ErrorCode, EventContext, FrameContext, isCtrlFrame, MSG_MORE, ' +
+const NAMES =
+  'backend, nativeLoadError, ErrorCode, EventContext, FrameContext, isCtrlFrame, MSG_MORE, ' +
   'Opcode, Rsv, StatusCode, WslayError, WebSocket, WebSocketServer, type Backend, type EventCallbacks, ' +
   'type FrameIocb';
 
@@ -118,22 +126,33 @@ describe('TypeScript consumers of the packed types', () => {
     const dir = path.join(consumer.dir, name);
     fs.mkdirSync(dir, { recursive: true });
     for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
-    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { ...COMPILER_OPTIONS, ...options }, files: Object.keys(files),
-    }));
-    const result = spawnSync(process.execPath, [tscBin, '-p', 'tsconfig.json', '--listFiles'],
-      { cwd: dir, encoding: 'utf8' });
+    fs.writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { ...COMPILER_OPTIONS, ...options },
+        files: Object.keys(files),
+      }),
+    );
+    const result = spawnSync(process.execPath, [tscBin, '-p', 'tsconfig.json', '--listFiles'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     return { dir, result, listed: result.stdout.split('\n').map((line) => line.trim()) };
   }
 
   const wslayDir = () => path.join(consumer.dir, 'node_modules', 'wslay');
 
   test('nodenext: ESM (.mts) resolves dist/esm/index.d.mts, CommonJS (.cts) dist/cjs/index.d.ts', () => {
-    const { dir, result, listed } = compile('nodenext', {
-      'esm.mts': `import { ${NAMES} } from 'wslay';\n${BODY}`,
-      'cjs.cts': `import wslay = require('wslay');\nimport { ${NAMES} } from 'wslay';\n` +
-        `const sameModule: typeof wslay.EventContext = EventContext;\nvoid sameModule;\n${BODY}`,
-    }, { module: 'NodeNext', moduleResolution: 'NodeNext' });
+    const { dir, result, listed } = compile(
+      'nodenext',
+      {
+        'esm.mts': `import { ${NAMES} } from 'wslay';\n${BODY}`,
+        'cjs.cts':
+          `import wslay = require('wslay');\nimport { ${NAMES} } from 'wslay';\n` +
+          `const sameModule: typeof wslay.EventContext = EventContext;\nvoid sameModule;\n${BODY}`,
+      },
+      { module: 'NodeNext', moduleResolution: 'NodeNext' },
+    );
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(listed).toContain(path.join(wslayDir(), 'dist', 'esm', 'index.d.mts'));
     expect(listed).toContain(path.join(wslayDir(), 'dist', 'cjs', 'index.d.ts'));
@@ -146,18 +165,28 @@ describe('TypeScript consumers of the packed types', () => {
     }
   });
 
-  test('bundler resolution (the exports map\'s import condition) type-checks too', () => {
-    const { result, listed } = compile('bundler', { 'app.ts': `import { ${NAMES} } from 'wslay';\n${BODY}` },
-      { module: 'ESNext', moduleResolution: 'Bundler', noEmit: true });
+  test("bundler resolution (the exports map's import condition) type-checks too", () => {
+    const { result, listed } = compile(
+      'bundler',
+      { 'app.ts': `import { ${NAMES} } from 'wslay';\n${BODY}` },
+      { module: 'ESNext', moduleResolution: 'Bundler', noEmit: true },
+    );
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(listed).toContain(path.join(wslayDir(), 'dist', 'esm', 'index.d.mts'));
   });
 
   test('a wrong use is a compile error, with a message that names the problem', () => {
-    const { result } = compile('wrong', {
-      'wrong.mts': "import { EventContext } from 'wslay';\nEventContext.server({}, { backend: 'wasm' });\n",
-    }, { module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true });
+    const { result } = compile(
+      'wrong',
+      {
+        'wrong.mts':
+          "import { EventContext } from 'wslay';\nEventContext.server({}, { backend: 'wasm' });\n",
+      },
+      { module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true },
+    );
     expect(result.status).not.toBe(0);
-    expect(result.stdout).toMatch(/wrong\.mts\(2,\d+\): error TS2322: Type '"wasm"' is not assignable to type 'Backend/);
+    expect(result.stdout).toMatch(
+      /wrong\.mts\(2,\d+\): error TS2322: Type '"wasm"' is not assignable to type 'Backend/,
+    );
   });
 });

@@ -5,7 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  type Consumer, ECHO_BODY, EXPECTED_ECHO, type Fixture, describeRun, exec, installConsumer,
+  type Consumer,
+  ECHO_BODY,
+  EXPECTED_ECHO,
+  type Fixture,
+  describeRun,
+  exec,
+  installConsumer,
   packageFixture,
 } from './helpers.js';
 
@@ -81,18 +87,34 @@ describe('the installed package in worker_threads', () => {
   afterAll(() => consumer?.remove());
 
   test('workers and the main thread all run on the native addon at once', () => {
-    const files = { 'main.mjs': MAIN, 'worker.mjs': WORKER_ESM, 'worker.cjs': WORKER_CJS, 'busy.cjs': BUSY };
-    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(consumer.dir, name), text);
-    const result = exec(process.execPath, [path.join(consumer.dir, 'main.mjs')], { cwd: consumer.dir });
+    const files = {
+      'main.mjs': MAIN,
+      'worker.mjs': WORKER_ESM,
+      'worker.cjs': WORKER_CJS,
+      'busy.cjs': BUSY,
+    };
+    for (const [name, text] of Object.entries(files))
+      fs.writeFileSync(path.join(consumer.dir, name), text);
+    const result = exec(process.execPath, [path.join(consumer.dir, 'main.mjs')], {
+      cwd: consumer.dir,
+    });
     expect(result.status, describeRun(result)).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
     expect(report.backend).toBe('native');
     expect(report.main).toMatchObject({ backends: ['native', 'native'], ...EXPECTED_ECHO });
     const [one, two, three, busy] = report.workers;
-    for (const [worker, id] of [[one, 1], [two, 2], [three, 3]] as const) {
+    for (const [worker, id] of [
+      [one, 1],
+      [two, 2],
+      [three, 3],
+    ] as const) {
       expect(worker.code).toBe(0);
-      expect(worker.report).toMatchObject({ id, backend: 'native', allEqual: true,
-        echo: { backends: ['native', 'native'], ...EXPECTED_ECHO } });
+      expect(worker.report).toMatchObject({
+        id,
+        backend: 'native',
+        allEqual: true,
+        echo: { backends: ['native', 'native'], ...EXPECTED_ECHO },
+      });
     }
     expect(busy).toEqual({ terminated: 1 });
   });

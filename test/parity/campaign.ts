@@ -3,7 +3,13 @@
  * backends and classified. Real failures are grouped by signature; the first of each
  * group is shrunk and printed.
  */
-import { checkSession, failureSignature, type Sides, backendSides, type Verdict } from './compare.js';
+import {
+  checkSession,
+  failureSignature,
+  type Sides,
+  backendSides,
+  type Verdict,
+} from './compare.js';
 import { formatFailure } from './format.js';
 import { generateSession, type GenOptions } from './generator.js';
 import { sessionSeed } from './rng.js';
@@ -63,7 +69,16 @@ export interface CampaignResult {
 }
 
 export function emptyResult(): CampaignResult {
-  return { sessions: 0, passed: 0, known: {}, failures: 0, signatures: {}, reports: [], crashes: [], busyMs: 0 };
+  return {
+    sessions: 0,
+    passed: 0,
+    known: {},
+    failures: 0,
+    signatures: {},
+    reports: [],
+    crashes: [],
+    busyMs: 0,
+  };
 }
 
 export function mergeResults(into: CampaignResult, from: CampaignResult): CampaignResult {
@@ -93,15 +108,19 @@ export function mergeResults(into: CampaignResult, from: CampaignResult): Campai
 export type Failure = Extract<Verdict, { kind: 'fail' }>;
 
 /** Shrinks a failure and prints it. */
-export function reportFailure(index: number, v: Failure, options: { sides?: Sides; shrink?: boolean; shrinkTimeMs?: number } = {}):
-  FailureReport {
+export function reportFailure(
+  index: number,
+  v: Failure,
+  options: { sides?: Sides; shrink?: boolean; shrinkTimeMs?: number } = {},
+): FailureReport {
   const sides = options.sides ?? backendSides;
   const original = v.session;
   let final: Failure = v;
   let runs = 0;
   if (options.shrink ?? true) {
-    const r = shrink(original, (s: Session) => checkSession(s, sides).kind === 'fail',
-      { timeMs: options.shrinkTimeMs ?? 20_000 });
+    const r = shrink(original, (s: Session) => checkSession(s, sides).kind === 'fail', {
+      timeMs: options.shrinkTimeMs ?? 20_000,
+    });
     runs = r.runs;
     const again = checkSession(r.session, sides);
     if (again.kind === 'fail') final = again;

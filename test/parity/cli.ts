@@ -50,8 +50,16 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    sessions: 3000, seed: 1, start: 0, gen: {}, workers: 1, inProcess: false, maxReports: 5,
-    shrink: true, shrinkCrashes: false, trace: false,
+    sessions: 3000,
+    seed: 1,
+    start: 0,
+    gen: {},
+    workers: 1,
+    inProcess: false,
+    maxReports: 5,
+    shrink: true,
+    shrinkCrashes: false,
+    trace: false,
   };
   const value = (i: number) => {
     const v = argv[i + 1];
@@ -66,14 +74,19 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     switch (a) {
-      case '--sessions': args.sessions = int(i++); break;
+      case '--sessions':
+        args.sessions = int(i++);
+        break;
       case '--seed': {
         const v = value(i++);
         args.seed = v === 'random' ? Math.floor(Math.random() * 2 ** 32) : Number(v) >>> 0;
-        if (v !== 'random' && !/^\d+$/.test(v)) throw new Error('--seed must be a number or "random"');
+        if (v !== 'random' && !/^\d+$/.test(v))
+          throw new Error('--seed must be a number or "random"');
         break;
       }
-      case '--start': args.start = int(i++); break;
+      case '--start':
+        args.start = int(i++);
+        break;
       case '--role': {
         const v = value(i++);
         if (v !== 'server' && v !== 'client') throw new Error('--role must be server or client');
@@ -87,17 +100,40 @@ function parseArgs(argv: string[]): Args {
         args.gen.api = v;
         break;
       }
-      case '--workers': args.workers = Math.max(1, int(i++)); break;
-      case '--in-process': args.inProcess = true; break;
-      case '--max-reports': args.maxReports = int(i++); break;
-      case '--no-shrink': args.shrink = false; break;
-      case '--shrink-crashes': args.shrinkCrashes = true; break;
-      case '--one': args.one = int(i++); break;
-      case '--replay': args.replay = value(i++); break;
-      case '--trace': args.trace = true; break;
-      case '--max-bytes': args.gen.maxBytes = int(i++); break;
-      case '--help': case '-h': process.stdout.write(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+      case '--workers':
+        args.workers = Math.max(1, int(i++));
+        break;
+      case '--in-process':
+        args.inProcess = true;
+        break;
+      case '--max-reports':
+        args.maxReports = int(i++);
+        break;
+      case '--no-shrink':
+        args.shrink = false;
+        break;
+      case '--shrink-crashes':
+        args.shrinkCrashes = true;
+        break;
+      case '--one':
+        args.one = int(i++);
+        break;
+      case '--replay':
+        args.replay = value(i++);
+        break;
+      case '--trace':
+        args.trace = true;
+        break;
+      case '--max-bytes':
+        args.gen.maxBytes = int(i++);
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
   return args;
@@ -118,7 +154,9 @@ function runOne(session: Session, args: Args): number {
     for (const backend of ['native', 'fallback'] as const) {
       console.log(`\n--- ${backend} trace ---`);
       const t = runSession(session, backend);
-      t.entries.forEach((e, i) => console.log(`${String(i).padStart(4)} [${t.stepOf[i]! + 1}] ${e}`));
+      t.entries.forEach((e, i) =>
+        console.log(`${String(i).padStart(4)} [${t.stepOf[i]! + 1}] ${e}`),
+      );
     }
   }
   const v = checkSession(session);
@@ -129,7 +167,9 @@ function runOne(session: Session, args: Args): number {
   }
   if (v.kind === 'known') {
     const k = knownDifferences.find((x) => x.id === v.id)!;
-    console.log(`KNOWN DEVIATION ${v.id}: ${k.title} (${k.doc}); with its trigger taken out the session passes`);
+    console.log(
+      `KNOWN DEVIATION ${v.id}: ${k.title} (${k.doc}); with its trigger taken out the session passes`,
+    );
     const native = runSession(session, 'native');
     const fallback = runSession(session, 'fallback');
     console.log(formatDiff(v.diff, native, fallback));
@@ -137,7 +177,9 @@ function runOne(session: Session, args: Args): number {
   }
   console.log(`FAIL (as generated):\n${formatDiff(v.diff, v.native, v.fallback)}\n`);
   const report = reportFailure(0, v, { shrink: args.shrink });
-  console.log(`minimal reproduction (${report.stepsBefore} steps shrunk to ${report.stepsAfter} in ${report.shrinkRuns} runs):`);
+  console.log(
+    `minimal reproduction (${report.stepsBefore} steps shrunk to ${report.stepsAfter} in ${report.shrinkRuns} runs):`,
+  );
   console.log(report.text);
   console.log(`saved: ${saveSession(report.json, `replay-${session.seed}`)}`);
   return 1;
@@ -148,16 +190,22 @@ function printSummary(r: CampaignResult, args: Args, wallMs: number): void {
   const knownTotal = known.reduce((a, [, n]) => a + n, 0);
   const distinct = Object.keys(r.signatures).length;
   const what = `${args.gen.api ?? 'event+frame'}${args.gen.role ? `, ${args.gen.role} role` : ''}`;
-  console.log(`\nwslay parity: base seed ${args.seed}, sessions ${args.start}..${args.start + args.sessions - 1} (${what}), ` +
-    `generator v${GENERATOR_VERSION}`);
+  console.log(
+    `\nwslay parity: base seed ${args.seed}, sessions ${args.start}..${args.start + args.sessions - 1} (${what}), ` +
+      `generator v${GENERATOR_VERSION}`,
+  );
   console.log(`  sessions          ${r.sessions}`);
   console.log(`  passed            ${r.passed}`);
-  console.log(`  known deviations  ${knownTotal}${known.length ? `  (${known.map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`);
+  console.log(
+    `  known deviations  ${knownTotal}${known.length ? `  (${known.map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}`,
+  );
   console.log(`  failures          ${r.failures}${r.failures ? `  (${distinct} distinct)` : ''}`);
   console.log(`  crashes/hangs     ${r.crashes.length}`);
   const perCore = r.busyMs > 0 ? (r.sessions / r.busyMs) * 1000 : 0;
-  console.log(`  speed             ${((r.sessions / wallMs) * 1000).toFixed(0)} sessions/s wall clock` +
-    ` (${perCore.toFixed(0)}/s per worker, ${args.inProcess ? 'in process' : `${args.workers} worker${args.workers > 1 ? 's' : ''}`})`);
+  console.log(
+    `  speed             ${((r.sessions / wallMs) * 1000).toFixed(0)} sessions/s wall clock` +
+      ` (${perCore.toFixed(0)}/s per worker, ${args.inProcess ? 'in process' : `${args.workers} worker${args.workers > 1 ? 's' : ''}`})`,
+  );
   if (distinct > 0) {
     console.log('\nfailures by first difference (native | fallback):');
     for (const [sig, s] of Object.entries(r.signatures).sort((a, b) => b[1].count - a[1].count)) {
@@ -165,13 +213,17 @@ function printSummary(r: CampaignResult, args: Args, wallMs: number): void {
     }
   }
   for (const rep of r.reports) {
-    console.log(`\n=== FAILURE: session #${rep.index} (--one ${rep.seed}), ${rep.stepsBefore} steps shrunk to ` +
-      `${rep.stepsAfter} in ${rep.shrinkRuns} runs ===`);
+    console.log(
+      `\n=== FAILURE: session #${rep.index} (--one ${rep.seed}), ${rep.stepsBefore} steps shrunk to ` +
+        `${rep.stepsAfter} in ${rep.shrinkRuns} runs ===`,
+    );
     console.log(rep.text);
     console.log(`saved: ${saveSession(rep.json, `failure-${rep.seed}`)}`);
   }
   for (const c of r.crashes) {
-    console.log(`\n=== ${c.kind.toUpperCase()}: session #${c.index} (--one ${c.seed}): ${c.detail} ===`);
+    console.log(
+      `\n=== ${c.kind.toUpperCase()}: session #${c.index} (--one ${c.seed}): ${c.detail} ===`,
+    );
     if (c.text) console.log(c.text);
   }
 }
@@ -179,7 +231,9 @@ function printSummary(r: CampaignResult, args: Args, wallMs: number): void {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (nativeLoadError !== null) {
-    console.error(`the native backend does not load (${nativeLoadError}); build it with npx cmake-js compile`);
+    console.error(
+      `the native backend does not load (${nativeLoadError}); build it with npx cmake-js compile`,
+    );
     return 2;
   }
   if (args.replay !== undefined) {
@@ -217,9 +271,12 @@ async function main(): Promise<number> {
   return result.failures > 0 || result.crashes.length > 0 ? 1 : 0;
 }
 
-main().then((code) => {
-  process.exitCode = code;
-}, (error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 2;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 2;
+  },
+);

@@ -43,18 +43,22 @@ export type Verdict =
   | { kind: 'pass' }
   | { kind: 'known'; id: string; diff: Difference }
   | {
-    kind: 'fail';
-    /** The failing session: the one given, or it with known deviations' triggers taken out. */
-    session: Session;
-    diff: Difference;
-    native: Trace;
-    fallback: Trace;
-    /** The known deviations neutralised on the way to this failure. */
-    via: string[];
-  };
+      kind: 'fail';
+      /** The failing session: the one given, or it with known deviations' triggers taken out. */
+      session: Session;
+      diff: Difference;
+      native: Trace;
+      fallback: Trace;
+      /** The known deviations neutralised on the way to this failure. */
+      via: string[];
+    };
 
-export function checkSession(session: Session, sides: Sides = backendSides,
-  known: KnownDifference[] = knownDifferences, depth = 0): Verdict {
+export function checkSession(
+  session: Session,
+  sides: Sides = backendSides,
+  known: KnownDifference[] = knownDifferences,
+  depth = 0,
+): Verdict {
   const native = sides.native(session);
   const fallback = sides.fallback(session);
   const diff = firstDifference(native, fallback);
@@ -73,6 +77,12 @@ export function checkSession(session: Session, sides: Sides = backendSides,
 
 /** A short signature of a failure, to group the many seeds that hit one bug. */
 export function failureSignature(v: Extract<Verdict, { kind: 'fail' }>): string {
-  const head = (s: string | undefined) => (s === undefined ? '<end>' : s.replace(/[0-9a-f]{8,}/g, '…').replace(/\d+/g, 'N').slice(0, 60));
+  const head = (s: string | undefined) =>
+    s === undefined
+      ? '<end>'
+      : s
+          .replace(/[0-9a-f]{8,}/g, '…')
+          .replace(/\d+/g, 'N')
+          .slice(0, 60);
   return `${head(v.diff.native)} | ${head(v.diff.fallback)}`;
 }

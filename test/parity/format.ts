@@ -3,11 +3,26 @@ import type { Difference, Verdict } from './compare.js';
 import type { Trace } from './runner.js';
 import { callbackNames, describeOp } from './runner.js';
 import {
-  encodePiece, isRaw, sessionToJson, type EventStep, type FrameStep, type InputPiece, type IoAct,
-  type Nested, type ReadAct, type Session,
+  encodePiece,
+  isRaw,
+  sessionToJson,
+  type EventStep,
+  type FrameStep,
+  type InputPiece,
+  type IoAct,
+  type Nested,
+  type ReadAct,
+  type Session,
 } from './session.js';
 
-const OPCODES: Record<number, string> = { 0: 'cont', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
+const OPCODES: Record<number, string> = {
+  0: 'cont',
+  1: 'text',
+  2: 'binary',
+  8: 'close',
+  9: 'ping',
+  10: 'pong',
+};
 
 export function shortHex(bytes: Uint8Array, max = 48): string {
   const h = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
@@ -39,7 +54,8 @@ function reads(acts: ReadAct[]): string {
 
 function piece(p: InputPiece): string[] {
   if (isRaw(p)) return [`raw ${shortHex(p.raw)}${p.note ? `  (${p.note})` : ''}`];
-  const head = `frame ${p.fin ? 'FIN' : 'fin=0'} opcode=${opcodeName(p.opcode)} rsv=${p.rsv} ` +
+  const head =
+    `frame ${p.fin ? 'FIN' : 'fin=0'} opcode=${opcodeName(p.opcode)} rsv=${p.rsv} ` +
     `mask=${p.mask ? Buffer.from(p.mask).toString('hex') : 'none'} len=${p.payload.length}` +
     `${p.len === 'min' ? '' : ` (length as ${p.len})`}${p.cut !== undefined ? ` cut at ${p.cut}` : ''}`;
   return [
@@ -50,7 +66,9 @@ function piece(p: InputPiece): string[] {
 }
 
 function nested(list: Nested[] | undefined): string[] {
-  return (list ?? []).map((n) => `    inside callback ${n.at}: ${describeOp(n.step)}${opDetail(n.step)}`);
+  return (list ?? []).map(
+    (n) => `    inside callback ${n.at}: ${describeOp(n.step)}${opDetail(n.step)}`,
+  );
 }
 
 function opDetail(s: EventStep): string {
@@ -63,8 +81,10 @@ function opDetail(s: EventStep): string {
 export function formatSession(session: Session): string {
   const lines: string[] = [];
   if (session.api === 'event') {
-    lines.push(`event session: ${session.role}, seed ${session.seed}, callbacks ${callbackNames(session.callbacks)}` +
-      `${session.genmaskFail.length ? `, genmask fails on call ${session.genmaskFail.join(',')}` : ''}`);
+    lines.push(
+      `event session: ${session.role}, seed ${session.seed}, callbacks ${callbackNames(session.callbacks)}` +
+        `${session.genmaskFail.length ? `, genmask fails on call ${session.genmaskFail.join(',')}` : ''}`,
+    );
     session.steps.forEach((s, i) => {
       const n = `${String(i + 1).padStart(3)}. `;
       if (s.op === 'input') {
@@ -79,10 +99,16 @@ export function formatSession(session: Session): string {
       }
     });
   } else {
-    lines.push(`frame session: seed ${session.seed}` +
-      `${session.genmaskFail.length ? `, genmask fails on call ${session.genmaskFail.join(',')}` : ''}`);
-    session.frames.forEach((f, i) => lines.push(`  frame #${i}: fin=${f.fin} rsv=${f.rsv} opcode=${opcodeName(f.opcode)} ` +
-      `mask=${f.mask} payloadLength=${f.payloadLength} payload ${shortHex(f.payload)}`));
+    lines.push(
+      `frame session: seed ${session.seed}` +
+        `${session.genmaskFail.length ? `, genmask fails on call ${session.genmaskFail.join(',')}` : ''}`,
+    );
+    session.frames.forEach((f, i) =>
+      lines.push(
+        `  frame #${i}: fin=${f.fin} rsv=${f.rsv} opcode=${opcodeName(f.opcode)} ` +
+          `mask=${f.mask} payloadLength=${f.payloadLength} payload ${shortHex(f.payload)}`,
+      ),
+    );
     session.steps.forEach((s: FrameStep, i) => {
       const n = `${String(i + 1).padStart(3)}. `;
       if (s.op === 'input') {
@@ -91,8 +117,10 @@ export function formatSession(session: Session): string {
       } else if (s.op === 'frecv') {
         lines.push(`${n}frame.recv() ×${s.calls}  recv callback plan ${plan(s.plan)}`);
       } else {
-        lines.push(`${n}frame.send(#${s.frame}, ${s.take === null ? 'the rest' : `${s.take} more bytes`}` +
-          `${s.extra ? ` + ${s.extra} bytes too many` : ''})  send callback plan ${plan(s.plan)}`);
+        lines.push(
+          `${n}frame.send(#${s.frame}, ${s.take === null ? 'the rest' : `${s.take} more bytes`}` +
+            `${s.extra ? ` + ${s.extra} bytes too many` : ''})  send callback plan ${plan(s.plan)}`,
+        );
       }
     });
   }
@@ -102,13 +130,19 @@ export function formatSession(session: Session): string {
 export function formatDiff(diff: Difference, native: Trace, fallback: Trace, context = 6): string {
   const lines: string[] = [];
   const from = Math.max(0, diff.index - context);
-  const cut = (s: string | undefined) => (s === undefined ? '<trace ended>' : s.length > 400 ? `${s.slice(0, 400)}…` : s);
+  const cut = (s: string | undefined) =>
+    s === undefined ? '<trace ended>' : s.length > 400 ? `${s.slice(0, 400)}…` : s;
   const where = diff.step < 0 ? 'set-up' : `step ${diff.step + 1}`;
   lines.push(`first difference at trace entry ${diff.index} (${where}):`);
-  for (let i = from; i < diff.index; i++) lines.push(`   ${String(i).padStart(4)}  both:     ${cut(native.entries[i])}`);
+  for (let i = from; i < diff.index; i++)
+    lines.push(`   ${String(i).padStart(4)}  both:     ${cut(native.entries[i])}`);
   lines.push(`>> ${String(diff.index).padStart(4)}  native:   ${cut(diff.native)}`);
   lines.push(`         fallback: ${cut(diff.fallback)}`);
-  for (let i = diff.index + 1; i < Math.min(diff.index + 3, Math.max(native.entries.length, fallback.entries.length)); i++) {
+  for (
+    let i = diff.index + 1;
+    i < Math.min(diff.index + 3, Math.max(native.entries.length, fallback.entries.length));
+    i++
+  ) {
     lines.push(`   ${String(i).padStart(4)}  native:   ${cut(native.entries[i])}`);
     lines.push(`         fallback: ${cut(fallback.entries[i])}`);
   }
@@ -121,6 +155,8 @@ export function formatFailure(v: Extract<Verdict, { kind: 'fail' }>): string {
     formatSession(v.session),
     ...(v.via.length ? [`(after neutralising known deviation(s): ${v.via.join(', ')})`] : []),
     formatDiff(v.diff, v.native, v.fallback),
-    json.length <= 6000 ? `replay: npm run parity -- --replay '${json}'` : '(session JSON too long to print; see the saved file)',
+    json.length <= 6000
+      ? `replay: npm run parity -- --replay '${json}'`
+      : '(session JSON too long to print; see the saved file)',
   ].join('\n');
 }

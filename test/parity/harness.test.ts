@@ -12,13 +12,26 @@ import { checkSession, firstDifference, type Sides } from './compare.js';
 import { formatFailure, formatSession } from './format.js';
 import { generateEventSession, generateSession, DEFAULT_MAX_BYTES } from './generator.js';
 import {
-  affectedCloseFrames, closeReasonChunkSkip, correctCloseReasonOutcome, wslayCloseReasonOutcome,
+  affectedCloseFrames,
+  closeReasonChunkSkip,
+  correctCloseReasonOutcome,
+  wslayCloseReasonOutcome,
 } from './known-differences.js';
 import { Rng, sessionSeed } from './rng.js';
 import { runSession, type Trace } from './runner.js';
 import {
-  ALL_CALLBACKS, Cb, encodeFrame, inputStream, isRaw, sessionBytes, sessionFromJson, sessionToJson,
-  type EventSession, type EventStep, type FrameSpec, type Session,
+  ALL_CALLBACKS,
+  Cb,
+  encodeFrame,
+  inputStream,
+  isRaw,
+  sessionBytes,
+  sessionFromJson,
+  sessionToJson,
+  type EventSession,
+  type EventStep,
+  type FrameSpec,
+  type Session,
 } from './session.js';
 import { shrink } from './shrink.js';
 import { isValidUtf8, payloadChunks, scanFrames } from './wire-scan.js';
@@ -35,16 +48,27 @@ function planted(tamper: (session: Session, trace: Trace) => Trace): Sides {
   };
 }
 
-const mapEntries = (t: Trace, f: (e: string, i: number) => string): Trace => ({ ...t, entries: t.entries.map(f) });
+const mapEntries = (t: Trace, f: (e: string, i: number) => string): Trace => ({
+  ...t,
+  entries: t.entries.map(f),
+});
 
 /**
  * The three operations that crashed the native backend, or made it hand out uninitialised
  * memory, before the TypeScript layer refused or deferred them (docs/parity.md, "Native
  * crashes found by the harness"). Each is now run as is, on both backends.
  */
-const REFUSED = '! Error: configSetNoBuffering() must be called before the first recv(), as wslay requires';
-const removedError = (kind: 'recv' | 'send') => `! Error: the ${kind} callback was removed by configSetCallbacks()`;
-const eventBase: Omit<EventSession, 'steps'> = { api: 'event', role: 'client', seed: 1, callbacks: ALL_CALLBACKS, genmaskFail: [] };
+const REFUSED =
+  '! Error: configSetNoBuffering() must be called before the first recv(), as wslay requires';
+const removedError = (kind: 'recv' | 'send') =>
+  `! Error: the ${kind} callback was removed by configSetCallbacks()`;
+const eventBase: Omit<EventSession, 'steps'> = {
+  api: 'event',
+  role: 'client',
+  seed: 1,
+  callbacks: ALL_CALLBACKS,
+  genmaskFail: [],
+};
 const formerCrashes: Record<string, EventSession> = {
   // SIGABRT (assert(queue->tail)): buffering back on inside a frame that started unbuffered,
   // between recv() calls and inside onFrameRecvChunk.
@@ -92,28 +116,50 @@ const formerCrashes: Record<string, EventSession> = {
     role: 'server',
     steps: [
       { op: 'queueMsg', opcode: 1, msg: hex('68656c6c6f') },
-      { op: 'send', plan: [2], inside: [{ at: 0, step: { op: 'callbacks', mask: ALL_CALLBACKS & ~Cb.send } }] },
+      {
+        op: 'send',
+        plan: [2],
+        inside: [{ at: 0, step: { op: 'callbacks', mask: ALL_CALLBACKS & ~Cb.send } }],
+      },
       { op: 'send', plan: [] },
     ],
   },
 };
 
 /** A planted bug: a ping of 3 bytes or more is reported as a pong. */
-const pingAsPong = planted((_s, t) => mapEntries(t, (e) =>
-  /^onMsgRecv\(rsv=\d, opcode=9, statusCode=0, msg=[0-9a-f]{6,}\)$/.test(e) ? e.replace('opcode=9', 'opcode=10') : e));
+const pingAsPong = planted((_s, t) =>
+  mapEntries(t, (e) =>
+    /^onMsgRecv\(rsv=\d, opcode=9, statusCode=0, msg=[0-9a-f]{6,}\)$/.test(e)
+      ? e.replace('opcode=9', 'opcode=10')
+      : e,
+  ),
+);
 
 describe('session model', () => {
   test('frames encode as in RFC 6455 §5.7', () => {
-    const frame = (f: Partial<FrameSpec>): FrameSpec =>
-      ({ fin: 1, rsv: 0, opcode: 1, mask: null, len: 'min', payload: new Uint8Array(), ...f });
+    const frame = (f: Partial<FrameSpec>): FrameSpec => ({
+      fin: 1,
+      rsv: 0,
+      opcode: 1,
+      mask: null,
+      len: 'min',
+      payload: new Uint8Array(),
+      ...f,
+    });
     expect(toHex(encodeFrame(frame({ payload: Buffer.from('Hello') })))).toBe('810548656c6c6f');
-    expect(toHex(encodeFrame(frame({ payload: Buffer.from('Hello'), mask: [0x37, 0xfa, 0x21, 0x3d] }))))
-      .toBe('818537fa213d7f9f4d5158');
-    expect(toHex(encodeFrame(frame({ opcode: 2, payload: new Uint8Array(256) }))).slice(0, 8)).toBe('827e0100');
-    expect(toHex(encodeFrame(frame({ opcode: 2, payload: new Uint8Array(65536) }))).slice(0, 20))
-      .toBe('827f0000000000010000');
+    expect(
+      toHex(encodeFrame(frame({ payload: Buffer.from('Hello'), mask: [0x37, 0xfa, 0x21, 0x3d] }))),
+    ).toBe('818537fa213d7f9f4d5158');
+    expect(toHex(encodeFrame(frame({ opcode: 2, payload: new Uint8Array(256) }))).slice(0, 8)).toBe(
+      '827e0100',
+    );
+    expect(
+      toHex(encodeFrame(frame({ opcode: 2, payload: new Uint8Array(65536) }))).slice(0, 20),
+    ).toBe('827f0000000000010000');
     expect(toHex(encodeFrame(frame({ len: '16', payload: hex('41') })))).toBe('817e000141');
-    expect(toHex(encodeFrame(frame({ len: '64msb', payload: hex('41') })))).toBe('817f800000000000000141');
+    expect(toHex(encodeFrame(frame({ len: '64msb', payload: hex('41') })))).toBe(
+      '817f800000000000000141',
+    );
     expect(toHex(encodeFrame(frame({ payload: hex('414243'), cut: 3 })))).toBe('810341');
   });
 
@@ -124,21 +170,39 @@ describe('session model', () => {
       const back = sessionFromJson(json);
       expect(sessionToJson(back)).toBe(json);
       const input = back.steps.find((x) => x.op === 'input');
-      if (input?.op === 'input' && !isRaw(input.pieces[0]!)) expect(input.pieces[0]!.payload).toBeInstanceOf(Uint8Array);
+      if (input?.op === 'input' && !isRaw(input.pieces[0]!))
+        expect(input.pieces[0]!.payload).toBeInstanceOf(Uint8Array);
     }
     // Buffers (a Uint8Array subclass with its own toJSON) serialise as bytes too.
-    const withBuffer = { ...generateSession(1, { api: 'event' }), steps: [{ op: 'queueMsg', opcode: 2, msg: Buffer.from('hi') }] };
+    const withBuffer = {
+      ...generateSession(1, { api: 'event' }),
+      steps: [{ op: 'queueMsg', opcode: 2, msg: Buffer.from('hi') }],
+    };
     expect(sessionToJson(withBuffer as Session)).toContain('{"hex":"6869"}');
   });
 
   test('the UTF-8 automaton is strict', () => {
-    for (const ok of ['', '41', 'c2a9', 'e282ac', 'f09f9880', 'ed9fbf', 'ee8080', 'f48fbfbf']) expect(isValidUtf8(hex(ok))).toBe(true);
-    for (const bad of ['80', 'c0af', 'c1bf', 'e080af', 'eda080', 'f4908080', 'f5808080', 'ff', 'e282', 'c3']) {
+    for (const ok of ['', '41', 'c2a9', 'e282ac', 'f09f9880', 'ed9fbf', 'ee8080', 'f48fbfbf'])
+      expect(isValidUtf8(hex(ok))).toBe(true);
+    for (const bad of [
+      '80',
+      'c0af',
+      'c1bf',
+      'e080af',
+      'eda080',
+      'f4908080',
+      'f5808080',
+      'ff',
+      'e282',
+      'c3',
+    ]) {
       expect(isValidUtf8(hex(bad)), bad).toBe(false);
     }
     // Random strings of bytes from the interesting ranges, against Node's own validator.
-    const bytes = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef,
-      0xf0, 0xf1, 0xf4, 0xf5, 0xff];
+    const bytes = [
+      0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xe1, 0xed,
+      0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff,
+    ];
     for (let i = 0; i < 20000; i++) {
       const r = new Rng(i);
       const b = new Uint8Array(r.range(1, 6)).map(() => r.pick(bytes));
@@ -152,8 +216,9 @@ describe('generator', () => {
     for (let i = 0; i < 50; i++) {
       const seed = sessionSeed(77, i);
       expect(sessionToJson(generateSession(seed))).toBe(sessionToJson(generateSession(seed)));
-      expect(sessionToJson(generateSession(seed, { role: 'client' })))
-        .toBe(sessionToJson(generateSession(seed, { role: 'client' })));
+      expect(sessionToJson(generateSession(seed, { role: 'client' }))).toBe(
+        sessionToJson(generateSession(seed, { role: 'client' })),
+      );
     }
     expect(sessionToJson(generateSession(1))).not.toBe(sessionToJson(generateSession(2)));
   });
@@ -163,7 +228,9 @@ describe('generator', () => {
       const s = generateSession(sessionSeed(3, i), { role: 'server' });
       expect(s.api === 'event' && s.role === 'server').toBe(true);
       expect(generateSession(sessionSeed(3, i), { api: 'frame' }).api).toBe('frame');
-      expect(sessionBytes(generateSession(sessionSeed(3, i)))).toBeLessThan(DEFAULT_MAX_BYTES + 70_000);
+      expect(sessionBytes(generateSession(sessionSeed(3, i)))).toBeLessThan(
+        DEFAULT_MAX_BYTES + 70_000,
+      );
     }
   });
 
@@ -182,7 +249,10 @@ describe('generator', () => {
         see(`op ${step.op}`);
         if (step.op === 'input') {
           for (const p of step.pieces) {
-            if (isRaw(p)) { see('raw bytes'); continue; }
+            if (isRaw(p)) {
+              see('raw bytes');
+              continue;
+            }
             see(`opcode ${p.opcode}`);
             if (p.rsv) see('rsv bits');
             if (p.len !== 'min') see(`length as ${p.len}`);
@@ -190,21 +260,29 @@ describe('generator', () => {
             if (p.note?.includes('wrong for this role')) see('wrong mask');
             if (!p.fin) see('fragment');
             if (p.note?.includes('invalid UTF-8') && p.opcode === 1) see('invalid utf-8 text');
-            if (p.note?.includes('invalid UTF-8') && p.opcode === 8) see('invalid utf-8 close reason');
-            for (const n of [0, 1, 125, 126, 127, 65535, 65536]) if (p.payload.length === n) see(`length ${n}`);
+            if (p.note?.includes('invalid UTF-8') && p.opcode === 8)
+              see('invalid utf-8 close reason');
+            for (const n of [0, 1, 125, 126, 127, 65535, 65536])
+              if (p.payload.length === n) see(`length ${n}`);
             if (p.payload.length > 65536) see('length > 65536');
           }
         }
         if (step.op === 'recv' || step.op === 'send') {
-          if (step.plan.length > 3 && step.plan.every((a) => a === 1)) see(`${step.op} 1-byte chunks`);
-          for (const a of step.plan) see(`${step.op} act ${typeof a === 'object' ? 'err' : typeof a === 'number' ? (a === 0 ? '0' : 'n') : a}`);
+          if (step.plan.length > 3 && step.plan.every((a) => a === 1))
+            see(`${step.op} 1-byte chunks`);
+          for (const a of step.plan)
+            see(
+              `${step.op} act ${typeof a === 'object' ? 'err' : typeof a === 'number' ? (a === 0 ? '0' : 'n') : a}`,
+            );
           if (step.inside) see('nested op');
           const running = Cb[step.op];
           if (step.inside?.some((n) => n.step.op === 'callbacks' && !(n.step.mask & running))) {
             see(`${step.op} callback removed inside ${step.op}()`);
           }
-          if (step.op === 'send' && step.inside?.some((n) => n.step.op === 'recvFrom')) see('recvFrom inside send()');
-          if (step.op === 'recv' && step.inside?.some((n) => n.step.op === 'sendAll')) see('sendAll inside recv()');
+          if (step.op === 'send' && step.inside?.some((n) => n.step.op === 'recvFrom'))
+            see('recvFrom inside send()');
+          if (step.op === 'recv' && step.inside?.some((n) => n.step.op === 'sendAll'))
+            see('sendAll inside recv()');
         }
         if (step.op === 'recvFrom') see(step.max === 0 ? 'recvFrom all' : 'recvFrom part');
         if (step.op === 'sendAll') {
@@ -212,24 +290,78 @@ describe('generator', () => {
           if (step.inside?.some((n) => n.step.op === 'recvFrom')) see('recvFrom inside sendAll()');
         }
         if (step.op === 'queueMsg' && step.rsv !== undefined) see('queueMsg rsv');
-        if (step.op === 'queueClose' && step.reason && step.reason.length > 123) see('reason too long');
-        if (step.op === 'queueFrag' && step.reads.some((r) => typeof r === 'object' && r.n === 0 && !r.eof)) see('read stall');
+        if (step.op === 'queueClose' && step.reason && step.reason.length > 123)
+          see('reason too long');
+        if (
+          step.op === 'queueFrag' &&
+          step.reads.some((r) => typeof r === 'object' && r.n === 0 && !r.eof)
+        )
+          see('read stall');
       }
     }
     const want = [
-      'api event', 'api frame', 'role server', 'role client', 'genmask failure', 'callback subset',
+      'api event',
+      'api frame',
+      'role server',
+      'role client',
+      'genmask failure',
+      'callback subset',
       ...Array.from({ length: 16 }, (_, k) => `opcode ${k}`),
-      'raw bytes', 'rsv bits', 'length as 16', 'length as 64', 'length as 64msb', 'truncated frame', 'wrong mask',
-      'fragment', 'invalid utf-8 text', 'invalid utf-8 close reason', 'length 0', 'length 1', 'length 125',
-      'length 126', 'length 127', 'length 65535', 'length 65536', 'length > 65536',
-      'recv 1-byte chunks', 'recv act W', 'recv act Z', 'recv act F', 'recv act N', 'recv act T', 'recv act err',
-      'send act W', 'send act 0', 'send act F', 'send act T', 'nested op',
-      'op queueMsg', 'op queueFrag', 'op queueClose', 'op setError', 'op shutdownRead', 'op shutdownWrite',
-      'op noBuffering', 'op maxRecv', 'op rsvBits', 'op callbacks', 'op frecv', 'op fsend',
-      'queueMsg rsv', 'reason too long', 'read stall', 'no-buffering from the start',
-      'recv callback removed inside recv()', 'send callback removed inside send()',
-      'op sendAll', 'recvFrom all', 'recvFrom part', 'recvFrom inside send()', 'sendAll inside recv()',
-      'recv() inside sendAll()', 'recvFrom inside sendAll()',
+      'raw bytes',
+      'rsv bits',
+      'length as 16',
+      'length as 64',
+      'length as 64msb',
+      'truncated frame',
+      'wrong mask',
+      'fragment',
+      'invalid utf-8 text',
+      'invalid utf-8 close reason',
+      'length 0',
+      'length 1',
+      'length 125',
+      'length 126',
+      'length 127',
+      'length 65535',
+      'length 65536',
+      'length > 65536',
+      'recv 1-byte chunks',
+      'recv act W',
+      'recv act Z',
+      'recv act F',
+      'recv act N',
+      'recv act T',
+      'recv act err',
+      'send act W',
+      'send act 0',
+      'send act F',
+      'send act T',
+      'nested op',
+      'op queueMsg',
+      'op queueFrag',
+      'op queueClose',
+      'op setError',
+      'op shutdownRead',
+      'op shutdownWrite',
+      'op noBuffering',
+      'op maxRecv',
+      'op rsvBits',
+      'op callbacks',
+      'op frecv',
+      'op fsend',
+      'queueMsg rsv',
+      'reason too long',
+      'read stall',
+      'no-buffering from the start',
+      'recv callback removed inside recv()',
+      'send callback removed inside send()',
+      'op sendAll',
+      'recvFrom all',
+      'recvFrom part',
+      'recvFrom inside send()',
+      'sendAll inside recv()',
+      'recv() inside sendAll()',
+      'recvFrom inside sendAll()',
     ];
     expect(want.filter((w) => !seen.has(w))).toEqual([]);
   });
@@ -247,15 +379,22 @@ describe.runIf(nativeOk)('runner', () => {
     const session = generateEventSession(1);
     session.role = 'server';
     session.steps = [
-      { op: 'input', pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('hi') },
-        { fin: 1, rsv: 0, opcode: 9, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('p') }] },
+      {
+        op: 'input',
+        pieces: [
+          { fin: 1, rsv: 0, opcode: 1, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('hi') },
+          { fin: 1, rsv: 0, opcode: 9, mask: [1, 2, 3, 4], len: 'min', payload: Buffer.from('p') },
+        ],
+      },
       { op: 'recvFrom', max: 0 },
       { op: 'sendAll' },
     ];
     expect(checkSession(session).kind).toBe('pass');
     const { entries } = runSession(session, 'native');
-    expect(entries).toContain('recvFrom(all) len=15 = 15 messages [(rsv=0, opcode=1, statusCode=0, msg=6869), ' +
-      '(rsv=0, opcode=9, statusCode=0, msg=70)]');
+    expect(entries).toContain(
+      'recvFrom(all) len=15 = 15 messages [(rsv=0, opcode=1, statusCode=0, msg=6869), ' +
+        '(rsv=0, opcode=9, statusCode=0, msg=70)]',
+    );
     expect(entries).toContain('sendAll() = "8a0170"');
   });
 
@@ -270,7 +409,9 @@ describe.runIf(nativeOk)('runner', () => {
     expect(checkSession(session).kind).toBe('pass');
     const { entries } = runSession(session, 'native');
     const genmask = entries.findIndex((e) => e.startsWith('genmask('));
-    expect(entries[genmask + 1]).toMatch(/^ {2}in callback 0: getters state wantRead=1 wantWrite=1 .* queuedCount=1 queuedLength=1$/);
+    expect(entries[genmask + 1]).toMatch(
+      /^ {2}in callback 0: getters state wantRead=1 wantWrite=1 .* queuedCount=1 queuedLength=1$/,
+    );
   });
 
   test('the recv split model matches the chunks wslay hands out', () => {
@@ -278,8 +419,17 @@ describe.runIf(nativeOk)('runner', () => {
     for (let i = 0; i < 600; i++) {
       const s = generateEventSession(sessionSeed(7, i));
       // The model follows the recv callback's deliveries; recvFrom() reads the wire without it.
-      if (s.callbacks !== ALL_CALLBACKS || s.steps.some((x) => x.op === 'callbacks' || x.op === 'noBuffering'
-        || x.op === 'recvFrom' || ((x.op === 'recv' || x.op === 'send') && x.inside))) continue;
+      if (
+        s.callbacks !== ALL_CALLBACKS ||
+        s.steps.some(
+          (x) =>
+            x.op === 'callbacks' ||
+            x.op === 'noBuffering' ||
+            x.op === 'recvFrom' ||
+            ((x.op === 'recv' || x.op === 'send') && x.inside),
+        )
+      )
+        continue;
       const t = runSession(s, 'native');
       const scanned = scanFrames(inputStream(s));
       const seen: number[][] = [];
@@ -324,11 +474,15 @@ describe.runIf(nativeOk)('runner', () => {
     expect(recv).toContain('  in callback 0: configSetCallbacks(send) = ok');
     expect(recv).toContain(`recv() ${removedError('recv')}`);
     expect(recv.some((e) => e.startsWith('onMsgRecv'))).toBe(false);
-    expect(recv).toContain('recv() ! Error: recv() needs a recv callback: give one to EventContext.server() or configSetCallbacks()');
+    expect(recv).toContain(
+      'recv() ! Error: recv() needs a recv callback: give one to EventContext.server() or configSetCallbacks()',
+    );
     const send = run('sendRemovedInside');
     expect(send).toContain('send(8105, flags=1) -> 2');
     expect(send).toContain(`send() ${removedError('send')}`);
-    expect(send).toContain('send() ! Error: send() needs a send callback: give one to EventContext.server() or configSetCallbacks()');
+    expect(send).toContain(
+      'send() ! Error: send() needs a send callback: give one to EventContext.server() or configSetCallbacks()',
+    );
 
     // Before the first recv() the setting is still taken, even from inside send().
     const early: EventSession = {
@@ -349,14 +503,22 @@ describe.runIf(nativeOk)('runner', () => {
 
   test('the generator still makes those operations, and both backends agree on them', () => {
     const want = new Map<string, number>([
-      [`configSetNoBuffering(true) ${REFUSED}`, 0], [`configSetNoBuffering(false) ${REFUSED}`, 0],
-      ['inside a callback: refused', 0], [removedError('recv'), 0], [removedError('send'), 0],
+      [`configSetNoBuffering(true) ${REFUSED}`, 0],
+      [`configSetNoBuffering(false) ${REFUSED}`, 0],
+      ['inside a callback: refused', 0],
+      [removedError('recv'), 0],
+      [removedError('send'), 0],
     ]);
     for (let i = 0; i < 20_000 && [...want.values()].some((n) => n === 0); i++) {
       const s = generateSession(sessionSeed(11, i));
       if (s.api !== 'event') continue;
-      const seen = runSession(s, 'native').entries.flatMap((e) => [...want.keys()].filter((w) =>
-        (w === 'inside a callback: refused' ? e.startsWith('  in callback') && e.endsWith(REFUSED) : e.endsWith(w))));
+      const seen = runSession(s, 'native').entries.flatMap((e) =>
+        [...want.keys()].filter((w) =>
+          w === 'inside a callback: refused'
+            ? e.startsWith('  in callback') && e.endsWith(REFUSED)
+            : e.endsWith(w),
+        ),
+      );
       if (seen.length === 0) continue;
       expect(checkSession(s).kind, `session seed ${s.seed}`).toBe('pass');
       for (const w of new Set(seen)) want.set(w, want.get(w)! + 1);
@@ -393,7 +555,15 @@ describe.runIf(nativeOk)('shrinker', () => {
   });
 
   test('a campaign shrinks and prints the first failure of each kind', () => {
-    const r = runCampaign({ seed: 31, start: 0, count: 300, gen: { api: 'event' }, sides: pingAsPong, maxReports: 1, shrinkTimeMs: 5000 });
+    const r = runCampaign({
+      seed: 31,
+      start: 0,
+      count: 300,
+      gen: { api: 'event' },
+      sides: pingAsPong,
+      maxReports: 1,
+      shrinkTimeMs: 5000,
+    });
     expect(r.failures).toBeGreaterThan(0);
     expect(r.reports).toHaveLength(1);
     expect(r.reports[0]!.stepsAfter).toBeLessThan(r.reports[0]!.stepsBefore);
@@ -406,9 +576,16 @@ describe('the close-reason known deviation', () => {
   // bytes of the second chunk), is left mid-character at the end, and fails the close with
   // 1007; the reason is valid UTF-8, so a correct check accepts it.
   const splitClose: EventSession = {
-    api: 'event', role: 'client', seed: 1, callbacks: ALL_CALLBACKS, genmaskFail: [],
+    api: 'event',
+    role: 'client',
+    seed: 1,
+    callbacks: ALL_CALLBACKS,
+    genmaskFail: [],
     steps: [
-      { op: 'input', pieces: [{ fin: 1, rsv: 0, opcode: 8, mask: null, len: 'min', payload: hex('03e8c3a961') }] },
+      {
+        op: 'input',
+        pieces: [{ fin: 1, rsv: 0, opcode: 8, mask: null, len: 'min', payload: hex('03e8c3a961') }],
+      },
       { op: 'recv', plan: [5] },
       { op: 'send', plan: [] },
     ],
@@ -428,13 +605,19 @@ describe('the close-reason known deviation', () => {
     const t = runSession(splitClose, 'native');
     expect(t.entries.some((e) => e.includes('statusSent=1007'))).toBe(true);
     expect(affectedCloseFrames(splitClose, t)).toHaveLength(1);
-    const whole: EventSession = { ...splitClose, steps: splitClose.steps.map((s) => (s.op === 'recv' ? { ...s, plan: [] } : s)) };
+    const whole: EventSession = {
+      ...splitClose,
+      steps: splitClose.steps.map((s) => (s.op === 'recv' ? { ...s, plan: [] } : s)),
+    };
     expect(affectedCloseFrames(whole, runSession(whole, 'native'))).toHaveLength(0);
   });
 
-  test.runIf(nativeOk)('both backends: identical, or the documented deviation, never a failure', () => {
-    expect(checkSession(splitClose).kind).not.toBe('fail');
-  });
+  test.runIf(nativeOk)(
+    'both backends: identical, or the documented deviation, never a failure',
+    () => {
+      expect(checkSession(splitClose).kind).not.toBe('fail');
+    },
+  );
 
   /** The planted deviation: a "fallback" whose trace changes from the trigger on. */
   const correctCheck = (t: Trace, s: Session): Trace => {
@@ -443,7 +626,10 @@ describe('the close-reason known deviation', () => {
   };
 
   test.runIf(nativeOk)('is classified as known when that is all there is', () => {
-    const v = checkSession(splitClose, planted((s, t) => correctCheck(t, s)));
+    const v = checkSession(
+      splitClose,
+      planted((s, t) => correctCheck(t, s)),
+    );
     expect(v).toMatchObject({ kind: 'known', id: closeReasonChunkSkip.id });
     // The neutralised session has no close reason left to disagree about.
     const n = closeReasonChunkSkip.neutralize(splitClose);
@@ -451,27 +637,44 @@ describe('the close-reason known deviation', () => {
     expect(formatSession(n)).toContain('03e83f3f61');
   });
 
-  test.runIf(nativeOk)('does not hide a difference after it (found with its trigger taken out)', () => {
-    const sides = planted((s, t) => mapEntries(correctCheck(t, s), (e) => e.replace(/^send\((.*), flags=0\)/, 'send($1, flags=9)')));
-    const v = checkSession(splitClose, sides);
-    expect(v.kind).toBe('fail');
-    if (v.kind === 'fail') {
-      expect(v.via).toEqual([closeReasonChunkSkip.id]);
-      expect(v.diff.fallback).toContain('flags=9');
-    }
-  });
+  test.runIf(nativeOk)(
+    'does not hide a difference after it (found with its trigger taken out)',
+    () => {
+      const sides = planted((s, t) =>
+        mapEntries(correctCheck(t, s), (e) =>
+          e.replace(/^send\((.*), flags=0\)/, 'send($1, flags=9)'),
+        ),
+      );
+      const v = checkSession(splitClose, sides);
+      expect(v.kind).toBe('fail');
+      if (v.kind === 'fail') {
+        expect(v.via).toEqual([closeReasonChunkSkip.id]);
+        expect(v.diff.fallback).toContain('flags=9');
+      }
+    },
+  );
 
   test.runIf(nativeOk)('does not hide a difference before it', () => {
-    const sides = planted((s, t) => mapEntries(correctCheck(t, s), (e, i) => (i === 0 ? `${e} [different]` : e)));
+    const sides = planted((s, t) =>
+      mapEntries(correctCheck(t, s), (e, i) => (i === 0 ? `${e} [different]` : e)),
+    );
     const v = checkSession(splitClose, sides);
     expect(v).toMatchObject({ kind: 'fail', via: [] });
   });
 
-  test.runIf(nativeOk)('does not explain a difference in a close frame the split does not affect', () => {
-    const whole: EventSession = { ...splitClose, steps: splitClose.steps.map((s) => (s.op === 'recv' ? { ...s, plan: [] } : s)) };
-    const sides = planted((_s, t) => mapEntries(t, (e) => e.replace('statusReceived=1000', 'statusReceived=1007')));
-    expect(checkSession(whole, sides).kind).toBe('fail');
-  });
+  test.runIf(nativeOk)(
+    'does not explain a difference in a close frame the split does not affect',
+    () => {
+      const whole: EventSession = {
+        ...splitClose,
+        steps: splitClose.steps.map((s) => (s.op === 'recv' ? { ...s, plan: [] } : s)),
+      };
+      const sides = planted((_s, t) =>
+        mapEntries(t, (e) => e.replace('statusReceived=1000', 'statusReceived=1007')),
+      );
+      expect(checkSession(whole, sides).kind).toBe('fail');
+    },
+  );
 });
 
 describe.runIf(nativeOk)('campaign workers', () => {
@@ -489,7 +692,10 @@ describe.runIf(nativeOk)('campaign workers', () => {
     ...eventBase,
     steps: [
       { op: 'queueMsg', opcode: 1, msg: hex('6869') },
-      { op: 'input', pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: null, len: 'min', payload: hex('61') }] },
+      {
+        op: 'input',
+        pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: null, len: 'min', payload: hex('61') }],
+      },
       { op: 'recv', plan: [], inside: [{ at: 2, step: { op: 'abort' } }] },
       { op: 'send', plan: [] },
     ],
@@ -497,7 +703,9 @@ describe.runIf(nativeOk)('campaign workers', () => {
 
   test('the abort op does nothing outside a crash probe', () => {
     const t = runSession(aborts, 'native');
-    expect(t.entries).toContain('  in callback 2: abort() = skipped (the abort op aborts only in a crash probe)');
+    expect(t.entries).toContain(
+      '  in callback 2: abort() = skipped (the abort op aborts only in a crash probe)',
+    );
     expect(checkSession(aborts).kind).toBe('pass');
   });
 
@@ -509,27 +717,40 @@ describe.runIf(nativeOk)('campaign workers', () => {
       expect(await probe.crashes({ ...aborts, steps: aborts.steps.slice(0, 2) })).toBe(false);
       expect(await probe.crashes(aborts)).toBe(true);
       // The sessions that took the native backend down (SIGABRT, SIGSEGV) no longer do.
-      for (const [name, session] of Object.entries(formerCrashes)) expect(await probe.crashes(session), name).toBe(false);
+      for (const [name, session] of Object.entries(formerCrashes))
+        expect(await probe.crashes(session), name).toBe(false);
       // The minimal SIGABRT repro: buffering back on from onFrameRecvChunk of an unbuffered frame.
-      expect(await probe.crashes({
-        ...eventBase,
-        steps: [
-          { op: 'noBuffering', on: true },
-          { op: 'input', pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: null, len: 'min', payload: hex('61') }] },
-          { op: 'recv', plan: [], inside: [{ at: 2, step: { op: 'noBuffering', on: false } }] },
-        ],
-      })).toBe(false);
+      expect(
+        await probe.crashes({
+          ...eventBase,
+          steps: [
+            { op: 'noBuffering', on: true },
+            {
+              op: 'input',
+              pieces: [{ fin: 1, rsv: 0, opcode: 1, mask: null, len: 'min', payload: hex('61') }],
+            },
+            { op: 'recv', plan: [], inside: [{ at: 2, step: { op: 'noBuffering', on: false } }] },
+          ],
+        }),
+      ).toBe(false);
     } finally {
       probe.close();
     }
   }, 60_000);
 
   test('a crashing session shrinks to the step that crashes', async () => {
-    const report = await shrinkCrash({ index: 0, seed: 1, kind: 'crash', detail: 'planted' }, aborts);
+    const report = await shrinkCrash(
+      { index: 0, seed: 1, kind: 'crash', detail: 'planted' },
+      aborts,
+    );
     const text = report.text ?? '';
-    expect(text).toMatch(/^ {2}1\. recv\(\) {2}recv callback plan \[all\]\n {4}inside callback 0: abort\(\)$/m);
+    expect(text).toMatch(
+      /^ {2}1\. recv\(\) {2}recv callback plan \[all\]\n {4}inside callback 0: abort\(\)$/m,
+    );
     expect(text).not.toContain('  2. ');
     const shrunk = sessionFromJson(text.slice(text.indexOf("--replay '") + 10, -1));
-    expect(shrunk.steps).toEqual([{ op: 'recv', plan: [], inside: [{ at: 0, step: { op: 'abort' } }] }]);
+    expect(shrunk.steps).toEqual([
+      { op: 'recv', plan: [], inside: [{ at: 0, step: { op: 'abort' } }] },
+    ]);
   }, 120_000);
 });

@@ -11,8 +11,14 @@ import type { Difference } from './compare.js';
 import type { Trace } from './runner.js';
 import { inputStream, type Session } from './session.js';
 import {
-  framePayload, patchInput, payloadChunks, scanFrames, utf8Step, UTF8_ACCEPT,
-  UTF8_REJECT, type ScannedFrame,
+  framePayload,
+  patchInput,
+  payloadChunks,
+  scanFrames,
+  utf8Step,
+  UTF8_ACCEPT,
+  UTF8_REJECT,
+  type ScannedFrame,
 } from './wire-scan.js';
 
 export interface KnownDifference {
@@ -66,8 +72,10 @@ export function correctCloseReasonOutcome(payload: Uint8Array, chunks: number[])
  * another outcome than the correct check (given how the recv callback split the stream),
  * with the trace entry of the recv call that delivered their first payload byte.
  */
-export function affectedCloseFrames(session: Session, native: Trace):
-  { frame: ScannedFrame; firstEntry: number; wslay: Outcome; correct: Outcome }[] {
+export function affectedCloseFrames(
+  session: Session,
+  native: Trace,
+): { frame: ScannedFrame; firstEntry: number; wslay: Outcome; correct: Outcome }[] {
   if (session.api !== 'event') return [];
   const stream = inputStream(session);
   const out = [];
@@ -112,4 +120,3 @@ export const closeReasonChunkSkip: KnownDifference = {
 
 /** Every documented deviation. Add new ones here and in docs/parity.md. */
 export const knownDifferences: KnownDifference[] = [closeReasonChunkSkip];
-

@@ -7,7 +7,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  emptyResult, mergeResults, type CampaignOptions, type CampaignResult, type CrashReport,
+  emptyResult,
+  mergeResults,
+  type CampaignOptions,
+  type CampaignResult,
+  type CrashReport,
 } from './campaign.js';
 import { formatSession } from './format.js';
 import { sessionSeed } from './rng.js';
@@ -46,11 +50,17 @@ export interface PoolOptions {
   onProgress?(done: number, total: number): void;
 }
 
-export function runPool(base: BaseOptions, start: number, count: number, pool: PoolOptions): Promise<CampaignResult> {
+export function runPool(
+  base: BaseOptions,
+  start: number,
+  count: number,
+  pool: PoolOptions,
+): Promise<CampaignResult> {
   const total = emptyResult();
   const chunk = Math.max(50, Math.min(1000, Math.ceil(count / (pool.workers * 8))));
   const queue: [number, number][] = [];
-  for (let s = start; s < start + count; s += chunk) queue.push([s, Math.min(start + count, s + chunk)]);
+  for (let s = start; s < start + count; s += chunk)
+    queue.push([s, Math.min(start + count, s + chunk)]);
   const hangMs = pool.hangMs ?? 120_000;
   let live = 0;
 
@@ -66,7 +76,10 @@ export function runPool(base: BaseOptions, start: number, count: number, pool: P
       c.range = range;
       c.last = range[0] - 1;
       arm(c);
-      c.proc.send({ type: 'chunk', options: { ...base, start: range[0], count: range[1] - range[0] } } satisfies WorkerRequest);
+      c.proc.send({
+        type: 'chunk',
+        options: { ...base, start: range[0], count: range[1] - range[0] },
+      } satisfies WorkerRequest);
     };
     const arm = (c: Child) => {
       if (c.timer) clearTimeout(c.timer);
@@ -77,7 +90,15 @@ export function runPool(base: BaseOptions, start: number, count: number, pool: P
     };
     const start1 = () => {
       live++;
-      const c: Child = { proc: spawnWorker(), range: null, last: -1, stderr: '', timer: null, hung: false, done: false };
+      const c: Child = {
+        proc: spawnWorker(),
+        range: null,
+        last: -1,
+        stderr: '',
+        timer: null,
+        hung: false,
+        done: false,
+      };
       let pending = '';
       (c.proc.stdio[3] as Readable).on('data', (data: Buffer) => {
         pending += data.toString();
@@ -109,13 +130,18 @@ export function runPool(base: BaseOptions, start: number, count: number, pool: P
             index,
             seed: sessionSeed(base.seed, index),
             kind: c.hung ? 'hang' : 'crash',
-            detail: `${c.hung ? `no progress for ${hangMs} ms; killed` : `exit code ${code}, signal ${signal}`}` +
+            detail:
+              `${c.hung ? `no progress for ${hangMs} ms; killed` : `exit code ${code}, signal ${signal}`}` +
               `${c.stderr.trim() ? `; stderr: ${c.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
           });
           if (index > s) queue.unshift([s, index]);
           if (index + 1 < e) queue.unshift([index + 1, e]);
         } else if (!c.done) {
-          reject(new Error(`a parity worker exited before it started (code ${code}, signal ${signal}): ${c.stderr}`));
+          reject(
+            new Error(
+              `a parity worker exited before it started (code ${code}, signal ${signal}): ${c.stderr}`,
+            ),
+          );
           return;
         }
         if (queue.length > 0) start1();
@@ -179,9 +205,16 @@ export class CrashProbe {
 export async function shrinkCrash(crash: CrashReport, session: Session): Promise<CrashReport> {
   const probe = new CrashProbe();
   try {
-    if (!(await probe.crashes(session))) return { ...crash, text: '(did not crash again when run alone)' };
-    const r = await shrinkAsync(session, (s) => probe.crashes(s), { maxRuns: 400, timeMs: 180_000 });
-    return { ...crash, text: `${formatSession(r.session)}\nreplay: npm run parity -- --replay '${sessionToJson(r.session)}'` };
+    if (!(await probe.crashes(session)))
+      return { ...crash, text: '(did not crash again when run alone)' };
+    const r = await shrinkAsync(session, (s) => probe.crashes(s), {
+      maxRuns: 400,
+      timeMs: 180_000,
+    });
+    return {
+      ...crash,
+      text: `${formatSession(r.session)}\nreplay: npm run parity -- --replay '${sessionToJson(r.session)}'`,
+    };
   } finally {
     probe.close();
   }

@@ -5,8 +5,17 @@
  */
 import { EventContext, FrameContext, ErrorCode, type Backend } from '../../src/index.js';
 import {
-  Cb, encodePieces, fragByte, type EventSession, type EventStep, type FrameSession, type IoAct,
-  type Nested, type OpStep, type ReadAct, type Session,
+  Cb,
+  encodePieces,
+  fragByte,
+  type EventSession,
+  type EventStep,
+  type FrameSession,
+  type IoAct,
+  type Nested,
+  type OpStep,
+  type ReadAct,
+  type Session,
 } from './session.js';
 import { mix32 } from './rng.js';
 
@@ -34,7 +43,8 @@ class Recorder {
   }
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
@@ -103,30 +113,47 @@ export function describeOp(s: OpStep): string {
     case 'queueFrag':
       return `queueFragmentedMsg(opcode=${s.opcode}${s.rsv === undefined ? '' : `, rsv=${s.rsv}`})`;
     case 'queueClose':
-      return s.code === undefined ? 'queueClose()'
+      return s.code === undefined
+        ? 'queueClose()'
         : `queueClose(${s.code}${s.reason === undefined ? '' : `, reason=${hex(s.reason)}`})`;
-    case 'setError': return `setError(${s.code})`;
-    case 'shutdownRead': return 'shutdownRead()';
-    case 'shutdownWrite': return 'shutdownWrite()';
-    case 'noBuffering': return `configSetNoBuffering(${s.on})`;
-    case 'maxRecv': return `configSetMaxRecvMsgLength(${s.length})`;
-    case 'rsvBits': return `configSetAllowedRsvBits(${s.bits})`;
-    case 'callbacks': return `configSetCallbacks(${callbackNames(s.mask)})`;
-    case 'io': return `${s.kind}()`;
-    case 'state': return 'getters';
-    case 'recvFrom': return `recvFrom(${s.max === 0 ? 'all' : `up to ${s.max} bytes`})`;
-    case 'sendAll': return 'sendAll()';
-    case 'abort': return 'abort()';
+    case 'setError':
+      return `setError(${s.code})`;
+    case 'shutdownRead':
+      return 'shutdownRead()';
+    case 'shutdownWrite':
+      return 'shutdownWrite()';
+    case 'noBuffering':
+      return `configSetNoBuffering(${s.on})`;
+    case 'maxRecv':
+      return `configSetMaxRecvMsgLength(${s.length})`;
+    case 'rsvBits':
+      return `configSetAllowedRsvBits(${s.bits})`;
+    case 'callbacks':
+      return `configSetCallbacks(${callbackNames(s.mask)})`;
+    case 'io':
+      return `${s.kind}()`;
+    case 'state':
+      return 'getters';
+    case 'recvFrom':
+      return `recvFrom(${s.max === 0 ? 'all' : `up to ${s.max} bytes`})`;
+    case 'sendAll':
+      return 'sendAll()';
+    case 'abort':
+      return 'abort()';
   }
 }
 
 export function callbackNames(mask: number): string {
-  const names = Object.entries(Cb).filter(([, bit]) => (mask & bit) !== 0).map(([n]) => n);
+  const names = Object.entries(Cb)
+    .filter(([, bit]) => (mask & bit) !== 0)
+    .map(([n]) => n);
   return mask === 127 ? 'all' : names.length === 0 ? 'none' : names.join('+');
 }
 
 export function runSession(session: Session, backend: Backend): Trace {
-  return session.api === 'event' ? runEventSession(session, backend) : runFrameSession(session, backend);
+  return session.api === 'event'
+    ? runEventSession(session, backend)
+    : runFrameSession(session, backend);
 }
 
 /**
@@ -158,7 +185,8 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
     rec.add(line);
     const index = cbIndex++;
     for (const n of inside) {
-      if (n.at === index) rec.add(`  in callback ${index}: ${describeOp(n.step)} ${runOp(ctx, n.step)}`);
+      if (n.at === index)
+        rec.add(`  in callback ${index}: ${describeOp(n.step)} ${runOp(ctx, n.step)}`);
     }
   };
 
@@ -200,7 +228,8 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
       r = -1;
     }
     const args = kind === 'recv' ? `len=${buf.length}` : `${hex(buf)}`;
-    if (kind === 'recv' && r > 0) rec.recvMarks.push({ entry: rec.entries.length, end: wire.consumed });
+    if (kind === 'recv' && r > 0)
+      rec.recvMarks.push({ entry: rec.entries.length, end: wire.consumed });
     called(ctx, `${kind}(${args}, flags=${flags}) -> ${Number.isNaN(r) ? 'throw' : r}${note}`);
     if (Number.isNaN(r)) throw new Error(`planted ${kind} callback failure`);
     return r;
@@ -219,20 +248,33 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
       called(ctx, `genmask(len=${buf.length}) -> ${fail ? -1 : `0 ${hex(buf)}`}`);
       return fail ? -1 : 0;
     },
-    onFrameRecvStart: (ctx: EventContext, a: { fin: number; rsv: number; opcode: number; payloadLength: number }) =>
-      called(ctx, `onFrameRecvStart(fin=${a.fin}, rsv=${a.rsv}, opcode=${a.opcode}, payloadLength=${a.payloadLength})`),
+    onFrameRecvStart: (
+      ctx: EventContext,
+      a: { fin: number; rsv: number; opcode: number; payloadLength: number },
+    ) =>
+      called(
+        ctx,
+        `onFrameRecvStart(fin=${a.fin}, rsv=${a.rsv}, opcode=${a.opcode}, payloadLength=${a.payloadLength})`,
+      ),
     onFrameRecvChunk: (ctx: EventContext, a: { data: Uint8Array }) =>
       called(ctx, `onFrameRecvChunk(${hex(a.data)})`),
     onFrameRecvEnd: (ctx: EventContext) => called(ctx, 'onFrameRecvEnd()'),
-    onMsgRecv: (ctx: EventContext, a: { rsv: number; opcode: number; msg: Uint8Array; statusCode: number }) =>
-      called(ctx, `onMsgRecv(rsv=${a.rsv}, opcode=${a.opcode}, statusCode=${a.statusCode}, msg=${hex(a.msg)})`),
+    onMsgRecv: (
+      ctx: EventContext,
+      a: { rsv: number; opcode: number; msg: Uint8Array; statusCode: number },
+    ) =>
+      called(
+        ctx,
+        `onMsgRecv(rsv=${a.rsv}, opcode=${a.opcode}, statusCode=${a.statusCode}, msg=${hex(a.msg)})`,
+      ),
   };
   const subset = (mask: number) => {
     // A client without genmask gets crypto-random masks, which no two runs share: the
     // deterministic one stays installed (the public layer installs a genmask anyway).
     if (session.role === 'client') mask |= Cb.genmask;
     const out: Record<string, unknown> = {};
-    for (const [name, bit] of Object.entries(Cb)) if (mask & bit) out[name] = all[name as keyof typeof all];
+    for (const [name, bit] of Object.entries(Cb))
+      if (mask & bit) out[name] = all[name as keyof typeof all];
     return out;
   };
 
@@ -252,44 +294,65 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
         const reader = { salt: s.salt, reads: s.reads, i: 0, pos: 0 };
         readers.push(reader);
         const id = readers.length - 1;
-        return result(() => ctx.queueFragmentedMsg({
-          opcode: s.opcode,
-          read: (c, buf) => {
-            const act = reader.reads[reader.i++] ?? { n: 0, eof: true };
-            let out: { n: number; eof: boolean };
-            if (act === 'F') out = { n: -1, eof: false };
-            else if (act === 'X') out = { n: buf.length + 1, eof: false };
-            else if (act === 'T') out = { n: NaN, eof: false };
-            else {
-              const n = Math.min(act.n, buf.length);
-              for (let k = 0; k < n; k++) buf[k] = fragByte(reader.salt, reader.pos + k);
-              reader.pos += n;
-              out = { n, eof: act.eof ?? false };
-            }
-            called(c, `read#${id}(len=${buf.length}) -> ${Number.isNaN(out.n) ? 'throw' : JSON.stringify(out)}`);
-            if (Number.isNaN(out.n)) throw new Error('planted read failure');
-            return out;
-          },
-        }, s.rsv));
+        return result(() =>
+          ctx.queueFragmentedMsg(
+            {
+              opcode: s.opcode,
+              read: (c, buf) => {
+                const act = reader.reads[reader.i++] ?? { n: 0, eof: true };
+                let out: { n: number; eof: boolean };
+                if (act === 'F') out = { n: -1, eof: false };
+                else if (act === 'X') out = { n: buf.length + 1, eof: false };
+                else if (act === 'T') out = { n: NaN, eof: false };
+                else {
+                  const n = Math.min(act.n, buf.length);
+                  for (let k = 0; k < n; k++) buf[k] = fragByte(reader.salt, reader.pos + k);
+                  reader.pos += n;
+                  out = { n, eof: act.eof ?? false };
+                }
+                called(
+                  c,
+                  `read#${id}(len=${buf.length}) -> ${Number.isNaN(out.n) ? 'throw' : JSON.stringify(out)}`,
+                );
+                if (Number.isNaN(out.n)) throw new Error('planted read failure');
+                return out;
+              },
+            },
+            s.rsv,
+          ),
+        );
       }
       case 'queueClose':
-        return result(() => (s.code === undefined ? ctx.queueClose() : ctx.queueClose(s.code, s.reason)));
-      case 'setError': return result(() => ctx.setError(s.code));
-      case 'shutdownRead': return result(() => ctx.shutdownRead());
-      case 'shutdownWrite': return result(() => ctx.shutdownWrite());
-      case 'noBuffering': return result(() => ctx.configSetNoBuffering(s.on));
-      case 'maxRecv': return result(() => ctx.configSetMaxRecvMsgLength(s.length));
-      case 'rsvBits': return result(() => ctx.configSetAllowedRsvBits(s.bits));
-      case 'callbacks': return result(() => ctx.configSetCallbacks(subset(s.mask)));
+        return result(() =>
+          s.code === undefined ? ctx.queueClose() : ctx.queueClose(s.code, s.reason),
+        );
+      case 'setError':
+        return result(() => ctx.setError(s.code));
+      case 'shutdownRead':
+        return result(() => ctx.shutdownRead());
+      case 'shutdownWrite':
+        return result(() => ctx.shutdownWrite());
+      case 'noBuffering':
+        return result(() => ctx.configSetNoBuffering(s.on));
+      case 'maxRecv':
+        return result(() => ctx.configSetMaxRecvMsgLength(s.length));
+      case 'rsvBits':
+        return result(() => ctx.configSetAllowedRsvBits(s.bits));
+      case 'callbacks':
+        return result(() => ctx.configSetCallbacks(subset(s.mask)));
       case 'state':
         return state(ctx);
       case 'recvFrom': {
         const data = new Uint8Array(s.max === 0 ? wire.available : Math.min(s.max, wire.available));
         wire.take(data, data.length);
         const messages: string[] = [];
-        const r = result(() => ctx.recvFrom(data, (opcode, msg, statusCode, rsv) => {
-          messages.push(`(rsv=${rsv}, opcode=${opcode}, statusCode=${statusCode}, msg=${hex(msg)})`);
-        }));
+        const r = result(() =>
+          ctx.recvFrom(data, (opcode, msg, statusCode, rsv) => {
+            messages.push(
+              `(rsv=${rsv}, opcode=${opcode}, statusCode=${statusCode}, msg=${hex(msg)})`,
+            );
+          }),
+        );
         return `len=${data.length} ${r} messages [${messages.join(', ')}]`;
       }
       case 'sendAll':
@@ -313,11 +376,13 @@ export function runEventSession(session: EventSession, backend: Backend): Trace 
   const state = (ctx: EventContext): string => {
     try {
       const b = (v: boolean) => (v ? 1 : 0);
-      return `state wantRead=${b(ctx.wantRead())} wantWrite=${b(ctx.wantWrite())} ` +
+      return (
+        `state wantRead=${b(ctx.wantRead())} wantWrite=${b(ctx.wantWrite())} ` +
         `readEnabled=${b(ctx.getReadEnabled())} writeEnabled=${b(ctx.getWriteEnabled())} ` +
         `closeReceived=${b(ctx.getCloseReceived())} closeSent=${b(ctx.getCloseSent())} ` +
         `statusReceived=${ctx.getStatusCodeReceived()} statusSent=${ctx.getStatusCodeSent()} ` +
-        `queuedCount=${ctx.getQueuedMsgCount()} queuedLength=${ctx.getQueuedMsgLength()}`;
+        `queuedCount=${ctx.getQueuedMsgCount()} queuedLength=${ctx.getQueuedMsgLength()}`
+      );
     } catch (error) {
       return `state ${describeError(error)}`;
     }
@@ -385,27 +450,31 @@ export function runFrameSession(session: FrameSession, backend: Backend): Trace 
     }
     const args = kind === 'recv' ? `len=${buf.length}` : hex(buf);
     rec.add(`${kind}(${args}, flags=${flags}) -> ${Number.isNaN(r) ? 'throw' : r}`);
-    if (kind === 'recv' && r > 0) rec.recvMarks.push({ entry: rec.entries.length - 1, end: wire.consumed });
+    if (kind === 'recv' && r > 0)
+      rec.recvMarks.push({ entry: rec.entries.length - 1, end: wire.consumed });
     if (Number.isNaN(r)) throw new Error(`planted ${kind} callback failure`);
     return r;
   };
 
   let ctx: FrameContext;
   try {
-    ctx = FrameContext.create({
-      recv: (buf, flags) => io('recv', buf, flags),
-      send: (data, flags) => io('send', data, flags),
-      genmask: (buf) => {
-        const call = genmaskCalls++;
-        const fail = session.genmaskFail.includes(call);
-        if (!fail) {
-          const key = maskKey(session.seed, call);
-          for (let i = 0; i < buf.length; i++) buf[i] = key[i & 3]!;
-        }
-        rec.add(`genmask(len=${buf.length}) -> ${fail ? -1 : `0 ${hex(buf)}`}`);
-        return fail ? -1 : 0;
+    ctx = FrameContext.create(
+      {
+        recv: (buf, flags) => io('recv', buf, flags),
+        send: (data, flags) => io('send', data, flags),
+        genmask: (buf) => {
+          const call = genmaskCalls++;
+          const fail = session.genmaskFail.includes(call);
+          if (!fail) {
+            const key = maskKey(session.seed, call);
+            for (let i = 0; i < buf.length; i++) buf[i] = key[i & 3]!;
+          }
+          rec.add(`genmask(len=${buf.length}) -> ${fail ? -1 : `0 ${hex(buf)}`}`);
+          return fail ? -1 : 0;
+        },
       },
-    }, { backend });
+      { backend },
+    );
   } catch (error) {
     rec.add(`create ${describeError(error)}`);
     return { backend, ...rec };
@@ -420,9 +489,11 @@ export function runFrameSession(session: FrameSession, backend: Backend): Trace 
         let line: string;
         try {
           const f = ctx.recv();
-          line = f === null ? '= null (WANT_READ)'
-            : `= {fin=${f.fin} rsv=${f.rsv} opcode=${f.opcode} payloadLength=${f.payloadLength} ` +
-              `mask=${f.mask} data=${hex(f.data)}}`;
+          line =
+            f === null
+              ? '= null (WANT_READ)'
+              : `= {fin=${f.fin} rsv=${f.rsv} opcode=${f.opcode} payloadLength=${f.payloadLength} ` +
+                `mask=${f.mask} data=${hex(f.data)}}`;
         } catch (error) {
           line = describeError(error);
         }
@@ -432,20 +503,29 @@ export function runFrameSession(session: FrameSession, backend: Backend): Trace 
       plan = new Plan(step.plan);
       const f = session.frames[step.frame]!;
       const from = Math.min(offsets[step.frame]!, f.payload.length);
-      const to = step.take === null ? f.payload.length : Math.min(f.payload.length, from + step.take);
+      const to =
+        step.take === null ? f.payload.length : Math.min(f.payload.length, from + step.take);
       let data = f.payload.subarray(from, to);
       if (step.extra) data = Buffer.concat([data, new Uint8Array(step.extra).fill(0x78)]);
       let line: string;
       try {
-        const rc = ctx.send({ fin: f.fin, rsv: f.rsv, opcode: f.opcode, payloadLength: f.payloadLength,
-          mask: f.mask, data });
+        const rc = ctx.send({
+          fin: f.fin,
+          rsv: f.rsv,
+          opcode: f.opcode,
+          payloadLength: f.payloadLength,
+          mask: f.mask,
+          data,
+        });
         if (rc > 0) offsets[step.frame]! += rc;
         line = `= ${rc}`;
       } catch (error) {
         line = describeError(error);
       }
-      rec.add(`frame.send(#${step.frame} fin=${f.fin} rsv=${f.rsv} opcode=${f.opcode} ` +
-        `payloadLength=${f.payloadLength} mask=${f.mask} data[${from}..${from + data.length}]) ${line}`);
+      rec.add(
+        `frame.send(#${step.frame} fin=${f.fin} rsv=${f.rsv} opcode=${f.opcode} ` +
+          `payloadLength=${f.payloadLength} mask=${f.mask} data[${from}..${from + data.length}]) ${line}`,
+      );
     }
   });
   rec.step = session.steps.length;

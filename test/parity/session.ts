@@ -97,8 +97,13 @@ export type EventStep =
 
 /** Bits of `EventSession.callbacks` and of the 'callbacks' op. */
 export const Cb = {
-  recv: 1, send: 2, genmask: 4, onFrameRecvStart: 8, onFrameRecvChunk: 16,
-  onFrameRecvEnd: 32, onMsgRecv: 64,
+  recv: 1,
+  send: 2,
+  genmask: 4,
+  onFrameRecvStart: 8,
+  onFrameRecvChunk: 16,
+  onFrameRecvEnd: 32,
+  onMsgRecv: 64,
 } as const;
 export const ALL_CALLBACKS = 127;
 
@@ -162,8 +167,16 @@ export function encodeFrame(f: FrameSpec): Uint8Array {
     b1 = 127;
     const hi = Math.floor(n / 0x100000000) + (mode === '64msb' ? 0x80000000 : 0);
     const lo = n >>> 0;
-    len = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff,
-      lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+    len = [
+      hi >>> 24,
+      (hi >>> 16) & 0xff,
+      (hi >>> 8) & 0xff,
+      hi & 0xff,
+      lo >>> 24,
+      (lo >>> 16) & 0xff,
+      (lo >>> 8) & 0xff,
+      lo & 0xff,
+    ];
   }
   const headerLength = 2 + len.length + (f.mask ? 4 : 0);
   const out = new Uint8Array(headerLength + n);
@@ -212,10 +225,15 @@ export function sessionBytes(session: Session): number {
 
 export function sessionToJson(session: Session): string {
   // `this[key]` is the value before toJSON (a Buffer's toJSON would come first otherwise).
-  return JSON.stringify(session, function (this: Record<string, unknown>, key: string, value: unknown) {
-    const raw = this[key];
-    return raw instanceof Uint8Array ? { hex: Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('hex') } : value;
-  });
+  return JSON.stringify(
+    session,
+    function (this: Record<string, unknown>, key: string, value: unknown) {
+      const raw = this[key];
+      return raw instanceof Uint8Array
+        ? { hex: Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('hex') }
+        : value;
+    },
+  );
 }
 
 export function sessionFromJson(text: string): Session {

@@ -3,8 +3,16 @@
  * keeps the first one that still fails, until no variant fails or the budget runs out.
  */
 import type {
-  EventStep, FrameSession, FrameSpec, FrameStep, InputPiece, IoAct, Nested, OpStep,
-  ReadAct, Session,
+  EventStep,
+  FrameSession,
+  FrameSpec,
+  FrameStep,
+  InputPiece,
+  IoAct,
+  Nested,
+  OpStep,
+  ReadAct,
+  Session,
 } from './session.js';
 import { ALL_CALLBACKS, isRaw } from './session.js';
 
@@ -44,18 +52,21 @@ function* smallerPlan(plan: IoAct[]): Generator<IoAct[]> {
   if (plan.length === 0) return;
   yield [];
   for (let size = plan.length >> 1; size >= 1; size >>= 1) {
-    for (let at = 0; at < plan.length; at += size) yield [...plan.slice(0, at), ...plan.slice(at + size)];
+    for (let at = 0; at < plan.length; at += size)
+      yield [...plan.slice(0, at), ...plan.slice(at + size)];
   }
   for (let i = 0; i + 1 < plan.length; i++) {
     const a = plan[i];
     const b = plan[i + 1];
-    if (typeof a === 'number' && typeof b === 'number') yield [...plan.slice(0, i), a + b, ...plan.slice(i + 2)];
+    if (typeof a === 'number' && typeof b === 'number')
+      yield [...plan.slice(0, i), a + b, ...plan.slice(i + 2)];
   }
 }
 
 function* smallerList<T>(list: T[]): Generator<T[]> {
   for (let size = list.length >> 1; size >= 1; size >>= 1) {
-    for (let at = 0; at < list.length; at += size) yield [...list.slice(0, at), ...list.slice(at + size)];
+    for (let at = 0; at < list.length; at += size)
+      yield [...list.slice(0, at), ...list.slice(at + size)];
   }
 }
 
@@ -85,7 +96,8 @@ function* smallerReads(reads: ReadAct[]): Generator<ReadAct[]> {
   yield* smallerList(reads);
   for (let i = 0; i < reads.length; i++) {
     const r = reads[i]!;
-    if (typeof r === 'object' && r.n > 1) yield [...reads.slice(0, i), { ...r, n: r.n >> 1 }, ...reads.slice(i + 1)];
+    if (typeof r === 'object' && r.n > 1)
+      yield [...reads.slice(0, i), { ...r, n: r.n >> 1 }, ...reads.slice(i + 1)];
   }
 }
 
@@ -96,7 +108,8 @@ function* smallerOp(s: OpStep): Generator<OpStep> {
       for (const msg of smallerBytes(s.msg)) yield { ...s, msg };
       return;
     case 'queueFrag':
-      if (s.rsv !== undefined) yield { op: 'queueFrag', opcode: s.opcode, salt: s.salt, reads: s.reads };
+      if (s.rsv !== undefined)
+        yield { op: 'queueFrag', opcode: s.opcode, salt: s.salt, reads: s.reads };
       for (const reads of smallerReads(s.reads)) yield { ...s, reads };
       return;
     case 'queueClose':
@@ -121,7 +134,8 @@ function* smallerNested(list: Nested[] | undefined): Generator<Nested[] | undefi
   for (let i = 0; i < list.length; i++) {
     const n = list[i]!;
     if (n.at > 0) yield [...list.slice(0, i), { ...n, at: n.at - 1 }, ...list.slice(i + 1)];
-    for (const step of smallerOp(n.step)) yield [...list.slice(0, i), { ...n, step }, ...list.slice(i + 1)];
+    for (const step of smallerOp(n.step))
+      yield [...list.slice(0, i), { ...n, step }, ...list.slice(i + 1)];
   }
 }
 
@@ -160,19 +174,28 @@ export function* candidates(session: Session): Generator<Session> {
   const withSteps = (next: (EventStep | FrameStep)[]) => ({ ...session, steps: next }) as Session;
   for (const next of smallerList(steps)) yield withSteps(next);
   if (session.genmaskFail.length) yield { ...session, genmaskFail: [] };
-  if (session.api === 'event' && session.callbacks !== ALL_CALLBACKS) yield { ...session, callbacks: ALL_CALLBACKS };
+  if (session.api === 'event' && session.callbacks !== ALL_CALLBACKS)
+    yield { ...session, callbacks: ALL_CALLBACKS };
   for (let i = steps.length - 1; i >= 0; i--) {
-    const variants = session.api === 'event'
-      ? smallerEventStep(steps[i] as EventStep) : smallerFrameStep(steps[i] as FrameStep);
+    const variants =
+      session.api === 'event'
+        ? smallerEventStep(steps[i] as EventStep)
+        : smallerFrameStep(steps[i] as FrameStep);
     for (const v of variants) yield withSteps([...steps.slice(0, i), v, ...steps.slice(i + 1)]);
   }
   if (session.api === 'frame') {
     for (let i = 0; i < session.frames.length; i++) {
       const f = session.frames[i]!;
-      const replace = (g: typeof f): FrameSession =>
-        ({ ...session, frames: [...session.frames.slice(0, i), g, ...session.frames.slice(i + 1)] });
+      const replace = (g: typeof f): FrameSession => ({
+        ...session,
+        frames: [...session.frames.slice(0, i), g, ...session.frames.slice(i + 1)],
+      });
       for (const payload of smallerBytes(f.payload)) {
-        yield replace({ ...f, payload, payloadLength: f.payloadLength - (f.payload.length - payload.length) });
+        yield replace({
+          ...f,
+          payload,
+          payloadLength: f.payloadLength - (f.payload.length - payload.length),
+        });
       }
       if (f.rsv !== 0) yield replace({ ...f, rsv: 0 });
     }
@@ -180,8 +203,11 @@ export function* candidates(session: Session): Generator<Session> {
 }
 
 /** Shrinks `session` while `fails` holds. `fails(session)` must hold at the start. */
-export function shrink<T extends Session>(session: T, fails: (s: T) => boolean,
-  options: ShrinkOptions = {}): ShrinkResult<T> {
+export function shrink<T extends Session>(
+  session: T,
+  fails: (s: T) => boolean,
+  options: ShrinkOptions = {},
+): ShrinkResult<T> {
   const maxRuns = options.maxRuns ?? 4000;
   const deadline = performance.now() + (options.timeMs ?? 30_000);
   let best = session;
@@ -211,8 +237,11 @@ export function shrink<T extends Session>(session: T, fails: (s: T) => boolean,
 }
 
 /** `shrink` for a predicate that answers asynchronously (e.g. from a child process). */
-export async function shrinkAsync<T extends Session>(session: T, fails: (s: T) => Promise<boolean>,
-  options: ShrinkOptions = {}): Promise<ShrinkResult<T>> {
+export async function shrinkAsync<T extends Session>(
+  session: T,
+  fails: (s: T) => Promise<boolean>,
+  options: ShrinkOptions = {},
+): Promise<ShrinkResult<T>> {
   const maxRuns = options.maxRuns ?? 300;
   const deadline = performance.now() + (options.timeMs ?? 120_000);
   let best = session;

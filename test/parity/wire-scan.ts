@@ -4,7 +4,11 @@
  * streaming UTF-8 automaton (Unicode Table 3-7; accepts exactly what wslay's does).
  */
 import {
-  encodePiece, isRaw, type EventSession, type FrameSpec, type InputPiece,
+  encodePiece,
+  isRaw,
+  type EventSession,
+  type FrameSpec,
+  type InputPiece,
 } from './session.js';
 import type { Trace } from './runner.js';
 
@@ -34,8 +38,15 @@ export function scanFrames(stream: Uint8Array): ScannedFrame[] {
       p += 2;
     } else if (length === 127) {
       if (p + 8 > stream.length) break;
-      const hi = ((stream[p]! << 24) | (stream[p + 1]! << 16) | (stream[p + 2]! << 8) | stream[p + 3]!) >>> 0;
-      const lo = ((stream[p + 4]! << 24) | (stream[p + 5]! << 16) | (stream[p + 6]! << 8) | stream[p + 7]!) >>> 0;
+      const hi =
+        ((stream[p]! << 24) | (stream[p + 1]! << 16) | (stream[p + 2]! << 8) | stream[p + 3]!) >>>
+        0;
+      const lo =
+        ((stream[p + 4]! << 24) |
+          (stream[p + 5]! << 16) |
+          (stream[p + 6]! << 8) |
+          stream[p + 7]!) >>>
+        0;
       if (hi >= 0x200000) break;
       length = hi * 0x100000000 + lo;
       p += 8;
@@ -46,7 +57,14 @@ export function scanFrames(stream: Uint8Array): ScannedFrame[] {
       mask = stream.slice(p, p + 4);
       p += 4;
     }
-    frames.push({ start: at, fin: b0 >> 7, opcode: b0 & 0xf, payloadStart: p, payloadLength: length, mask });
+    frames.push({
+      start: at,
+      fin: b0 >> 7,
+      opcode: b0 & 0xf,
+      payloadStart: p,
+      payloadLength: length,
+      mask,
+    });
     at = p + length;
   }
   return frames;
@@ -67,8 +85,10 @@ export function framePayload(stream: Uint8Array, f: ScannedFrame): Uint8Array {
  * payload's first byte was never delivered; `firstEntry` is the trace entry of the recv
  * callback that delivered it.
  */
-export function payloadChunks(trace: Trace, f: ScannedFrame):
-  { chunks: number[]; firstEntry: number } | null {
+export function payloadChunks(
+  trace: Trace,
+  f: ScannedFrame,
+): { chunks: number[]; firstEntry: number } | null {
   const from = f.payloadStart;
   const to = f.payloadStart + f.payloadLength;
   const chunks: number[] = [];
@@ -127,8 +147,13 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
  * session's input steps. Frames whose header survives keep their structure; a piece whose
  * header bytes change becomes raw bytes.
  */
-export function patchInput(session: EventSession, patch: (stream: Uint8Array) => void): EventSession {
-  const encoded: Uint8Array[][] = session.steps.map((s) => (s.op === 'input' ? s.pieces.map(encodePiece) : []));
+export function patchInput(
+  session: EventSession,
+  patch: (stream: Uint8Array) => void,
+): EventSession {
+  const encoded: Uint8Array[][] = session.steps.map((s) =>
+    s.op === 'input' ? s.pieces.map(encodePiece) : [],
+  );
   const stream = Buffer.concat(encoded.flat());
   const patched = Buffer.from(stream);
   patch(patched);
@@ -142,7 +167,10 @@ export function patchInput(session: EventSession, patch: (stream: Uint8Array) =>
       if (Buffer.compare(now, bytes) === 0) return piece;
       if (isRaw(piece)) return { ...piece, raw: new Uint8Array(now) };
       const header = headerLength(piece);
-      if (header <= bytes.length && Buffer.compare(now.subarray(0, header), bytes.subarray(0, header)) === 0) {
+      if (
+        header <= bytes.length &&
+        Buffer.compare(now.subarray(0, header), bytes.subarray(0, header)) === 0
+      ) {
         const payload = new Uint8Array(piece.payload);
         for (let j = header; j < bytes.length; j++) {
           payload[j - header] = now[j]! ^ (piece.mask ? piece.mask[(j - header) & 3]! : 0);

@@ -28,7 +28,10 @@ function reply(message: WorkerReply): void {
 
 process.on('message', (message: WorkerRequest) => {
   if (message.type === 'chunk') {
-    const result = runCampaign({ ...message.options, onSession: (i) => writeSync(PROGRESS_FD, `${i}\n`) });
+    const result = runCampaign({
+      ...message.options,
+      onSession: (i) => writeSync(PROGRESS_FD, `${i}\n`),
+    });
     reply({ type: 'result', result });
   } else if (message.type === 'probe') {
     writeSync(PROGRESS_FD, 'probe\n');

@@ -1,7 +1,19 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { WebSocket, WebSocketServer } from '../../src/index.js';
-import { backends, closed, closeServer, delay, frame, KiB, listen, MiB, portOf, RawPeer, until } from './helpers.js';
+import {
+  backends,
+  closed,
+  closeServer,
+  delay,
+  frame,
+  KiB,
+  listen,
+  MiB,
+  portOf,
+  RawPeer,
+  until,
+} from './helpers.js';
 
 const HIGH_WATER_MARK = 64 * KiB;
 const CHUNK = Buffer.alloc(256 * KiB, 0x5a);
@@ -34,7 +46,7 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
     const connection = once(wss, 'connection');
     const peer = await RawPeer.open(portOf(wss));
     peer.socket.pause();
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     return { peer, ws };
   }
 
@@ -89,12 +101,17 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
     ws.on('error', (error) => errors.push(error));
     const wsClosed = closed(ws);
     let open = true;
-    void wsClosed.then(() => { open = false; });
-    const pings = Buffer.concat(Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))));
+    void wsClosed.then(() => {
+      open = false;
+    });
+    const pings = Buffer.concat(
+      Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))),
+    );
     let written = 0;
     // Enough to fill the kernel's buffers many times over: without the limit it never ends.
     while (open && written < 256 * MiB) {
-      if (!peer.socket.write(pings)) await Promise.race([once(peer.socket, 'drain'), peer.closed, wsClosed]);
+      if (!peer.socket.write(pings))
+        await Promise.race([once(peer.socket, 'drain'), peer.closed, wsClosed]);
       written += pings.length;
     }
     expect((await wsClosed).code).toBe(1006);

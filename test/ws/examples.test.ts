@@ -19,8 +19,12 @@ describe.each(backends)('the examples (%s)', (backend) => {
   test('chat-demo starts the chat, has two clients talk, and exits 0', async () => {
     const child = runExample('chat-demo.ts', backend);
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk; });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
     const [code] = await once(child, 'close');
     expect(output).toContain(`${backend} backend`);
     expect(output).toContain('bob   sees  alice: Hi Bob, this chat runs on wslay.');
@@ -31,7 +35,7 @@ describe.each(backends)('the examples (%s)', (backend) => {
 
   test('echo-server echoes and stops on SIGINT', async () => {
     const child = runExample('echo-server.ts', backend, { PORT: '0' });
-    const [line] = await once(child.stdout, 'data') as [Buffer];
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const url = /ws:\/\/\S+/.exec(String(line))![0];
     const ws = new WebSocket(url, { backend });
     await once(ws, 'open');

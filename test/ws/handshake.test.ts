@@ -4,11 +4,22 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
 import {
-  acceptFor, backends, closed, closeServer, delay, listen, portOf, RawPeer, upgradeRequest,
+  acceptFor,
+  backends,
+  closed,
+  closeServer,
+  delay,
+  listen,
+  portOf,
+  RawPeer,
+  upgradeRequest,
 } from './helpers.js';
 
 /** Sends `request` on a fresh connection and waits for the server to close it. */
-async function exchange(port: number, request: string): Promise<{ response: string; peer: RawPeer }> {
+async function exchange(
+  port: number,
+  request: string,
+): Promise<{ response: string; peer: RawPeer }> {
   const peer = await RawPeer.connect(port);
   peer.write(request);
   await peer.closed;
@@ -28,7 +39,9 @@ describe.each(backends)('the server refuses bad opening handshakes (%s)', (backe
       handshakeTimeout: 300,
       verifyClient: ({ req }) => req.headers['x-deny'] === undefined,
     });
-    wss.on('connection', () => { connections++; });
+    wss.on('connection', () => {
+      connections++;
+    });
     port = portOf(wss);
   });
   afterAll(() => closeServer(wss));
@@ -73,7 +86,8 @@ describe.each(backends)('the server refuses bad opening handshakes (%s)', (backe
 
   test('a plain HTTP request gets 426 Upgrade Required', async () => {
     const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http.get({ host: '127.0.0.1', port, path: '/', agent: false }, resolve).on('error', reject));
+      http.get({ host: '127.0.0.1', port, path: '/', agent: false }, resolve).on('error', reject),
+    );
     expect(response.statusCode).toBe(426);
     response.resume();
   });
@@ -109,7 +123,11 @@ describe.each(backends)('the server refuses bad opening handshakes (%s)', (backe
 
   test('an offered extension is declined: the response has no Sec-WebSocket-Extensions', async () => {
     const peer = await RawPeer.connect(port);
-    peer.write(upgradeRequest(port, { extra: 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n' }));
+    peer.write(
+      upgradeRequest(port, {
+        extra: 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n',
+      }),
+    );
     await new Promise<void>((resolve) => peer.socket.once('data', () => resolve()));
     expect(peer.response()).toMatch(/^HTTP\/1\.1 101 /);
     expect(peer.response()).not.toMatch(/sec-websocket-extensions/i);
@@ -125,7 +143,9 @@ describe.each(backends)('the server on a path, and with async verifyClient (%s)'
   test('a request for another path gets 400; the right path connects', async () => {
     const wss = await listen({ backend, path: '/chat' });
     const port = portOf(wss);
-    expect(statusOf((await exchange(port, upgradeRequest(port, { path: '/other' }))).response)).toBe(400);
+    expect(
+      statusOf((await exchange(port, upgradeRequest(port, { path: '/other' }))).response),
+    ).toBe(400);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/chat?room=1`, { backend });
     await once(ws, 'open');
     ws.terminate();
@@ -135,7 +155,8 @@ describe.each(backends)('the server on a path, and with async verifyClient (%s)'
   test('an async verifyClient refusal carries its status, message and headers', async () => {
     const wss = await listen({
       backend,
-      verifyClient: (_info, done) => setTimeout(() => done(false, 403, 'Go away', { 'X-Reason': 'test' }), 10),
+      verifyClient: (_info, done) =>
+        setTimeout(() => done(false, 403, 'Go away', { 'X-Reason': 'test' }), 10),
     });
     const port = portOf(wss);
     const { response } = await exchange(port, upgradeRequest(port));
@@ -164,16 +185,25 @@ async function fakeServer(respond: (key: string) => string | null): Promise<net.
   return server;
 }
 
-const switching = (key: string, extra = '') => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
+const switching = (key: string, extra = '') =>
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n' +
   `Connection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n${extra}\r\n`;
 
 describe.each(backends)('the client checks the opening handshake (%s)', (backend) => {
-  async function failedHandshake(respond: (key: string) => string | null, protocols?: string[],
-    options: object = {}): Promise<{ error: Error; close: { code: number }; opened: boolean }> {
+  async function failedHandshake(
+    respond: (key: string) => string | null,
+    protocols?: string[],
+    options: object = {},
+  ): Promise<{ error: Error; close: { code: number }; opened: boolean }> {
     const server = await fakeServer(respond);
-    const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, protocols, { backend, ...options });
+    const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, protocols, {
+      backend,
+      ...options,
+    });
     let opened = false;
-    ws.on('open', () => { opened = true; });
+    ws.on('open', () => {
+      opened = true;
+    });
     const error = once(ws, 'error');
     const close = closed(ws);
     const result = { error: (await error)[0] as Error, close: await close, opened };
@@ -183,22 +213,29 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
   }
 
   test('a wrong Sec-WebSocket-Accept fails the handshake', async () => {
-    const result = await failedHandshake(() =>
-      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      'Sec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n');
+    const result = await failedHandshake(
+      () =>
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
+    );
     expect(result.error.message).toMatch(/Sec-WebSocket-Accept/);
     expect(result.close.code).toBe(1006);
     expect(result.opened).toBe(false);
   });
 
   test('an extension the client did not ask for fails the handshake', async () => {
-    const result = await failedHandshake((key) => switching(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'));
+    const result = await failedHandshake((key) =>
+      switching(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+    );
     expect(result.error.message).toMatch(/Sec-WebSocket-Extensions/);
     expect(result.opened).toBe(false);
   });
 
   test('a subprotocol the client did not offer fails the handshake', async () => {
-    const result = await failedHandshake((key) => switching(key, 'Sec-WebSocket-Protocol: other\r\n'), ['chat']);
+    const result = await failedHandshake(
+      (key) => switching(key, 'Sec-WebSocket-Protocol: other\r\n'),
+      ['chat'],
+    );
     expect(result.error.message).toMatch(/invalid subprotocol/);
   });
 
@@ -208,7 +245,9 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
   });
 
   test('a response other than 101 fails the handshake with its status', async () => {
-    const result = await failedHandshake(() => 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    const result = await failedHandshake(
+      () => 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n',
+    );
     expect(result.error.message).toBe('Unexpected server response: 404');
     expect(result.close.code).toBe(1006);
   });
@@ -221,19 +260,27 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
   });
 
   test('response headers over maxHeaderSize fail the handshake', async () => {
-    const result = await failedHandshake((key) => switching(key, `X-Big: ${'b'.repeat(4096)}\r\n`), undefined,
-      { maxHeaderSize: 1024 });
+    const result = await failedHandshake(
+      (key) => switching(key, `X-Big: ${'b'.repeat(4096)}\r\n`),
+      undefined,
+      { maxHeaderSize: 1024 },
+    );
     expect(result.opened).toBe(false);
     expect(result.close.code).toBe(1006);
   });
 
   test('an unexpected response goes to an unexpected-response listener instead of error', async () => {
-    const server = await fakeServer(() => 'HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope');
+    const server = await fakeServer(
+      () => 'HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope',
+    );
     const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, { backend });
     const errors: Error[] = [];
     ws.on('error', (error) => errors.push(error));
     const wsClosed = closed(ws);
-    const [, res] = await once(ws, 'unexpected-response') as [http.ClientRequest, http.IncomingMessage];
+    const [, res] = (await once(ws, 'unexpected-response')) as [
+      http.ClientRequest,
+      http.IncomingMessage,
+    ];
     expect(res.statusCode).toBe(403);
     let body = '';
     for await (const chunk of res) body += chunk;
@@ -252,7 +299,9 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     ws.on('error', (error) => errors.push(error));
     ws.on('unexpected-response', () => ws.terminate());
     expect((await closed(ws)).code).toBe(1006);
-    expect(errors.map((e) => e.message)).toEqual(['WebSocket was closed before the connection was established']);
+    expect(errors.map((e) => e.message)).toEqual([
+      'WebSocket was closed before the connection was established',
+    ]);
     server.close();
   });
 
@@ -269,7 +318,9 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     const error = once(ws, 'error');
     ws.close();
     expect(ws.readyState).toBe(WebSocket.CLOSING);
-    expect(((await error)[0] as Error).message).toMatch(/closed before the connection was established/);
+    expect(((await error)[0] as Error).message).toMatch(
+      /closed before the connection was established/,
+    );
     expect(ws.readyState).toBe(WebSocket.CLOSED);
     server.close();
   });
@@ -280,7 +331,7 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     await new Promise((resolve) => server.close(resolve));
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { backend });
     const wsClosed = closed(ws);
-    const [error] = await once(ws, 'error') as [NodeJS.ErrnoException];
+    const [error] = (await once(ws, 'error')) as [NodeJS.ErrnoException];
     expect(error.code).toBe('ECONNREFUSED');
     expect((await wsClosed).code).toBe(1006);
   });
@@ -303,8 +354,11 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/x`, ['a', 'b'],
-      { backend, origin: 'https://example.test', headers: { 'X-Extra': 'yes' } });
+    const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/x`, ['a', 'b'], {
+      backend,
+      origin: 'https://example.test',
+      headers: { 'X-Extra': 'yes' },
+    });
     const headers = await seen;
     expect(headers.origin).toBe('https://example.test');
     expect(headers['x-extra']).toBe('yes');

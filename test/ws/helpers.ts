@@ -41,16 +41,26 @@ export async function closeServer(wss: WebSocketServer): Promise<void> {
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 }
 
-export interface CloseInfo { code: number; reason: string }
-
-export function closed(ws: { once(event: 'close', fn: (code: number, reason: Buffer) => void): unknown }):
-  Promise<CloseInfo> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+export interface CloseInfo {
+  code: number;
+  reason: string;
 }
 
-export function nextMessage(ws: WebSocket | import('ws').WebSocket): Promise<{ data: Buffer; isBinary: boolean }> {
+export function closed(ws: {
+  once(event: 'close', fn: (code: number, reason: Buffer) => void): unknown;
+}): Promise<CloseInfo> {
+  return new Promise((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+}
+
+export function nextMessage(
+  ws: WebSocket | import('ws').WebSocket,
+): Promise<{ data: Buffer; isBinary: boolean }> {
   return new Promise((resolve) => {
-    (ws as WebSocket).once('message', (data, isBinary) => resolve({ data: data as Buffer, isBinary }));
+    (ws as WebSocket).once('message', (data, isBinary) =>
+      resolve({ data: data as Buffer, isBinary }),
+    );
   });
 }
 
@@ -71,11 +81,15 @@ export async function until(predicate: () => boolean, ms = 5000): Promise<void> 
 
 export const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export function upgradeRequest(port: number, { path = '/', key = randomBytes(16).toString('base64'),
-  version = '13', extra = '' } = {}): string {
-  return `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+export function upgradeRequest(
+  port: number,
+  { path = '/', key = randomBytes(16).toString('base64'), version = '13', extra = '' } = {},
+): string {
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
     `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${version}\r\n` +
-    `${extra}\r\n`;
+    `${extra}\r\n`
+  );
 }
 
 /** A raw TCP connection that records everything it receives. */
@@ -152,7 +166,12 @@ function expectSwitching(response: string): void {
   if (!response.startsWith('HTTP/1.1 101 ')) throw new Error(`handshake refused: ${response}`);
 }
 
-export interface Frame { fin: boolean; rsv: number; opcode: number; payload: Buffer }
+export interface Frame {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  payload: Buffer;
+}
 
 export function parseFrames(bytes: Buffer): Frame[] {
   const frames: Frame[] = [];
@@ -162,10 +181,18 @@ export function parseFrames(bytes: Buffer): Frame[] {
     const b1 = bytes[at + 1]!;
     let length = b1 & 0x7f;
     let offset = at + 2;
-    if (length === 126) { length = bytes.readUInt16BE(offset); offset += 2; }
-    else if (length === 127) { length = Number(bytes.readBigUInt64BE(offset)); offset += 8; }
+    if (length === 126) {
+      length = bytes.readUInt16BE(offset);
+      offset += 2;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(offset));
+      offset += 8;
+    }
     let mask: Buffer | null = null;
-    if (b1 & 0x80) { mask = bytes.subarray(offset, offset + 4); offset += 4; }
+    if (b1 & 0x80) {
+      mask = bytes.subarray(offset, offset + 4);
+      offset += 4;
+    }
     if (offset + length > bytes.length) break;
     const payload = Buffer.from(bytes.subarray(offset, offset + length));
     if (mask) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
@@ -182,8 +209,16 @@ export function closeCodeOf(frame: Frame | undefined): number {
 }
 
 /** Builds a frame as a client would (masked unless told otherwise). */
-export function frame(opcode: number, payload: Buffer | string = Buffer.alloc(0),
-  { fin = true, rsv = 0, mask = true, length }: { fin?: boolean; rsv?: number; mask?: boolean; length?: number } = {}): Buffer {
+export function frame(
+  opcode: number,
+  payload: Buffer | string = Buffer.alloc(0),
+  {
+    fin = true,
+    rsv = 0,
+    mask = true,
+    length,
+  }: { fin?: boolean; rsv?: number; mask?: boolean; length?: number } = {},
+): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const size = length ?? data.length;
   const head: number[] = [(fin ? 0x80 : 0) | (rsv << 4) | opcode];
@@ -210,5 +245,7 @@ export function closePayload(code: number, reason: Buffer | string = ''): Buffer
 }
 
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }

@@ -3,7 +3,17 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
-import { backends, closed, closeServer, listen, nextMessage, pattern, portOf, SIZES, text } from './helpers.js';
+import {
+  backends,
+  closed,
+  closeServer,
+  listen,
+  nextMessage,
+  pattern,
+  portOf,
+  SIZES,
+  text,
+} from './helpers.js';
 
 // Debian's python3-websockets lives in the system interpreter, not in whatever `python3` is first.
 const PYTHON = '/usr/bin/python3';
@@ -23,8 +33,12 @@ async function runPythonClient(url: string, scenario: string): Promise<ClientRep
   const child = spawn(PYTHON, [PEER, 'client', url, scenario]);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
   const [code] = await once(child, 'close');
   if (code !== 0) throw new Error(`python client exited with ${code}: ${stderr}`);
   return JSON.parse(stdout) as ClientReport;
@@ -35,12 +49,15 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
   const pings: string[] = [];
 
   beforeAll(async () => {
-    wss = await listen({ backend, handleProtocols: (offered) => (offered.has('chat') ? 'chat' : false) });
+    wss = await listen({
+      backend,
+      handleProtocols: (offered) => (offered.has('chat') ? 'chat' : false),
+    });
     wss.on('connection', (ws, req) => {
       ws.on('ping', (data) => pings.push(String(data)));
       ws.on('message', (data, isBinary) => {
         if (req.url === '/server-close') ws.close(4007, 'our-bye');
-        else ws.send(data as Buffer, { binary: isBinary });
+        else ws.send(data, { binary: isBinary });
       });
     });
   });
@@ -74,7 +91,7 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
   test('a close from python with code and reason is reported and echoed', async () => {
     const connection = once(wss, 'connection');
     const report = runPythonClient(url('/echo'), 'client-close');
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     expect(await closed(ws)).toEqual({ code: 4005, reason: 'py-bye' });
     expect((await report).close_code).toBe(4005);
   });
@@ -82,7 +99,7 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
   test('a close from the server reaches python with code and reason', async () => {
     const connection = once(wss, 'connection');
     const report = runPythonClient(url('/server-close'), 'server-close');
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     expect(await closed(ws)).toEqual({ code: 4007, reason: 'our-bye' });
     expect(await report).toMatchObject({ close_code: 4007, close_reason: 'our-bye' });
   });
@@ -90,7 +107,7 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
   test('the subprotocol the server picks is the one python reports', async () => {
     const connection = once(wss, 'connection');
     const report = runPythonClient(url('/echo'), 'subprotocol');
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     expect(ws.protocol).toBe('chat');
     expect((await report).subprotocol).toBe('chat');
   });
@@ -98,7 +115,7 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
   test('python dropping the TCP connection is reported with 1006', async () => {
     const connection = once(wss, 'connection');
     const report = runPythonClient(url('/echo'), 'abrupt');
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     expect((await closed(ws)).code).toBe(1006);
     await report;
   });
@@ -110,7 +127,7 @@ describe('our client with a python-websockets server', () => {
 
   beforeAll(async () => {
     server = spawn(PYTHON, [PEER, 'server']);
-    const [line] = await once(server.stdout, 'data') as [Buffer];
+    const [line] = (await once(server.stdout, 'data')) as [Buffer];
     port = Number(String(line).trim());
   });
   afterAll(async () => {
@@ -143,7 +160,9 @@ describe('our client with a python-websockets server', () => {
       const ws = await connect('/fragments');
       const { data, isBinary } = await nextMessage(ws);
       expect(isBinary).toBe(true);
-      expect(data.equals(Buffer.concat([pattern(1000, 1), pattern(70000, 2), pattern(3, 3)]))).toBe(true);
+      expect(data.equals(Buffer.concat([pattern(1000, 1), pattern(70000, 2), pattern(3, 3)]))).toBe(
+        true,
+      );
       ws.terminate();
     });
 

@@ -2,7 +2,18 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
-import { backends, closed, closeServer, listen, nextMessage, pattern, portOf, SIZES, text, until } from './helpers.js';
+import {
+  backends,
+  closed,
+  closeServer,
+  listen,
+  nextMessage,
+  pattern,
+  portOf,
+  SIZES,
+  text,
+  until,
+} from './helpers.js';
 
 const pickChat = (offered: Set<string>) => (offered.has('chat') ? 'chat' : false);
 
@@ -48,7 +59,15 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
     server.pong('q');
     server.send('m4');
     await until(() => seen.length === 7);
-    expect(seen).toEqual(['message m0', 'message m1', 'message m2', 'ping p', 'message m3', 'pong q', 'message m4']);
+    expect(seen).toEqual([
+      'message m0',
+      'message m1',
+      'message m2',
+      'ping p',
+      'message m3',
+      'pong q',
+      'message m4',
+    ]);
     client.close();
     await closed(server);
   });
@@ -75,7 +94,9 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
 
     const clientSawPing = once(client, 'ping');
     const serverGotPong = once(server, 'pong');
-    const pingWritten = new Promise<Error | undefined>((resolve) => server.ping('from-server', false, resolve));
+    const pingWritten = new Promise<Error | undefined>((resolve) =>
+      server.ping('from-server', false, resolve),
+    );
     expect(await pingWritten).toBeUndefined();
     expect(String((await clientSawPing)[0])).toBe('from-server');
     expect(String((await serverGotPong)[0])).toBe('from-server');
@@ -180,7 +201,9 @@ describe.each(backends)('our client with a ws server (%s)', (backend) => {
     server.send(pattern(3, 3), { fin: true });
     const { data, isBinary } = await received;
     expect(isBinary).toBe(true);
-    expect(data.equals(Buffer.concat([pattern(1000, 1), pattern(70000, 2), pattern(3, 3)]))).toBe(true);
+    expect(data.equals(Buffer.concat([pattern(1000, 1), pattern(70000, 2), pattern(3, 3)]))).toBe(
+      true,
+    );
     client.terminate();
   });
 

@@ -24,10 +24,11 @@ async function countingServer(backend: 'native' | 'fallback') {
     wss,
     writes,
     port: portOf(server),
-    close: () => new Promise<void>((resolve) => {
-      for (const ws of wss.clients) ws.terminate();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -40,7 +41,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     const before = srv.writes.length;
     for (let i = 0; i < 100; i++) ws.send(`message ${i}`);
     ws.ping('p');
@@ -48,8 +49,9 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     expect(srv.writes.length - before).toBe(1);
     const frames = parseFrames(peer.received);
     // In the order of the calls, though wslay alone would send the ping ahead of the rest.
-    expect(frames.slice(0, 100).map((f) => f.payload.toString()))
-      .toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
+    expect(frames.slice(0, 100).map((f) => f.payload.toString())).toEqual(
+      Array.from({ length: 100 }, (_, i) => `message ${i}`),
+    );
     expect(frames[100]!.opcode).toBe(0x9);
     await srv.close();
   });
@@ -58,7 +60,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     const received: string[] = [];
     ws.on('message', (data) => received.push(String(data)));
     const recv = vi.spyOn(EventContext.prototype, 'recvFrom');
@@ -76,7 +78,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const made = vi.spyOn(EventContext, 'server');
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     const client = new WebSocket(`ws://127.0.0.1:${srv.port}`, { backend });
     const madeByClient = vi.spyOn(EventContext, 'client');
     await once(client, 'open');
@@ -100,20 +102,22 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     vi.spyOn(EventContext, 'server').mockImplementation(() => {
       throw new Error('wslay could not create a context (out of memory)');
     });
     const errors: Error[] = [];
     ws.on('error', (error) => {
       errors.push(error);
-      ws.send('after the error');   // finds the connection gone: no second attempt, no second error
+      ws.send('after the error'); // finds the connection gone: no second attempt, no second error
     });
     const sent = new Promise<Error | undefined>((resolve) => ws.send('hello', resolve));
     expect((await sent)?.message).toMatch(/not open/);
     const { code } = await closed(ws);
     expect(code).toBe(1006);
-    expect(errors.map((e) => e.message)).toEqual(['wslay could not create a context (out of memory)']);
+    expect(errors.map((e) => e.message)).toEqual([
+      'wslay could not create a context (out of memory)',
+    ]);
     await peer.closed;
     await srv.close();
   });
@@ -122,7 +126,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws, req] = await connection as [WebSocket, http.IncomingMessage];
+    const [ws, req] = (await connection) as [WebSocket, http.IncomingMessage];
     ws.on('message', (data) => ws.send(data));
     // The loop starts reading on a later turn: a listener added after it runs after it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -139,7 +143,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
     const recv = vi.spyOn(EventContext.prototype, 'recvFrom');
     const send = vi.spyOn(EventContext.prototype, 'sendAll');
@@ -156,7 +160,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
     const peer = await RawPeer.open(srv.port);
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     for (let i = 0; i < 20; i++) ws.send(Buffer.alloc(1000, i));
     ws.close(1000, 'done');
     peer.write(frame(0x8, Buffer.from([0x03, 0xe8])));
@@ -169,20 +173,23 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
   });
 });
 
-test.each(backends)('a client connection also writes each tick in one piece (%s)', async (backend) => {
-  const srv = await countingServer(backend);
-  const server = once(srv.wss, 'connection');
-  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/`, { backend });
-  await once(ws, 'open');
-  const [serverSide] = await server as [WebSocket];
-  const received: string[] = [];
-  serverSide.on('message', (data) => received.push(String(data)));
-  const send = vi.spyOn(EventContext.prototype, 'sendAll');
-  for (let i = 0; i < 30; i++) ws.send(`c${i}`);
-  await until(() => received.length === 30);
-  expect(send).toHaveBeenCalledTimes(1);
-  expect(received[29]).toBe('c29');
-  vi.restoreAllMocks();
-  ws.terminate();
-  await srv.close();
-});
+test.each(backends)(
+  'a client connection also writes each tick in one piece (%s)',
+  async (backend) => {
+    const srv = await countingServer(backend);
+    const server = once(srv.wss, 'connection');
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/`, { backend });
+    await once(ws, 'open');
+    const [serverSide] = (await server) as [WebSocket];
+    const received: string[] = [];
+    serverSide.on('message', (data) => received.push(String(data)));
+    const send = vi.spyOn(EventContext.prototype, 'sendAll');
+    for (let i = 0; i < 30; i++) ws.send(`c${i}`);
+    await until(() => received.length === 30);
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(received[29]).toBe('c29');
+    vi.restoreAllMocks();
+    ws.terminate();
+    await srv.close();
+  },
+);

@@ -3,8 +3,18 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
 import {
-  acceptFor, backends, closeCodeOf, closed, closePayload, closeServer, delay, frame, listen,
-  parseFrames, portOf, RawPeer,
+  acceptFor,
+  backends,
+  closeCodeOf,
+  closed,
+  closePayload,
+  closeServer,
+  delay,
+  frame,
+  listen,
+  parseFrames,
+  portOf,
+  RawPeer,
 } from './helpers.js';
 
 const TEXT = 0x1;
@@ -15,49 +25,83 @@ const PING = 0x9;
 
 const invalidUtf8 = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
 
-interface Violation { name: string; bytes: () => Buffer; code: number }
+interface Violation {
+  name: string;
+  bytes: () => Buffer;
+  code: number;
+}
 
 const violations: Violation[] = [
   { name: 'an unmasked client frame', bytes: () => frame(TEXT, 'hi', { mask: false }), code: 1002 },
   { name: 'a reserved data opcode', bytes: () => frame(0x3, 'x'), code: 1002 },
   { name: 'a reserved control opcode', bytes: () => frame(0xb, 'x'), code: 1002 },
-  { name: 'the RSV1 bit without an extension', bytes: () => frame(TEXT, 'x', { rsv: 4 }), code: 1002 },
+  {
+    name: 'the RSV1 bit without an extension',
+    bytes: () => frame(TEXT, 'x', { rsv: 4 }),
+    code: 1002,
+  },
   { name: 'the RSV3 bit', bytes: () => frame(BINARY, 'x', { rsv: 1 }), code: 1002 },
-  { name: 'a control frame over 125 bytes', bytes: () => frame(PING, Buffer.alloc(126)), code: 1002 },
+  {
+    name: 'a control frame over 125 bytes',
+    bytes: () => frame(PING, Buffer.alloc(126)),
+    code: 1002,
+  },
   { name: 'a fragmented control frame', bytes: () => frame(PING, 'x', { fin: false }), code: 1002 },
   {
     name: 'a length not in its shortest form',
     // 5 bytes announced with the 16-bit length, under a zero mask key.
-    bytes: () => Buffer.concat([Buffer.from([0x81, 0xfe, 0x00, 0x05, 0, 0, 0, 0]), Buffer.from('hello')]),
+    bytes: () =>
+      Buffer.concat([Buffer.from([0x81, 0xfe, 0x00, 0x05, 0, 0, 0, 0]), Buffer.from('hello')]),
     code: 1002,
   },
-  { name: 'a continuation with no message started', bytes: () => frame(CONTINUATION, 'x'), code: 1002 },
+  {
+    name: 'a continuation with no message started',
+    bytes: () => frame(CONTINUATION, 'x'),
+    code: 1002,
+  },
   {
     name: 'a new message inside a fragmented one',
     bytes: () => Buffer.concat([frame(TEXT, 'a', { fin: false }), frame(TEXT, 'b')]),
     code: 1002,
   },
-  { name: 'a close code that may not be sent', bytes: () => frame(CLOSE, closePayload(1005)), code: 1002 },
+  {
+    name: 'a close code that may not be sent',
+    bytes: () => frame(CLOSE, closePayload(1005)),
+    code: 1002,
+  },
   { name: 'invalid UTF-8 in a text message', bytes: () => frame(TEXT, invalidUtf8), code: 1007 },
   {
     name: 'invalid UTF-8 split across the fragments of a text message',
-    bytes: () => Buffer.concat([frame(TEXT, Buffer.from([0xe2, 0x82]), { fin: false }),
-      frame(CONTINUATION, Buffer.from([0x28]))]),
+    bytes: () =>
+      Buffer.concat([
+        frame(TEXT, Buffer.from([0xe2, 0x82]), { fin: false }),
+        frame(CONTINUATION, Buffer.from([0x28])),
+      ]),
     code: 1007,
   },
-  { name: 'invalid UTF-8 in a close reason', bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8)), code: 1007 },
+  {
+    name: 'invalid UTF-8 in a close reason',
+    bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8)),
+    code: 1007,
+  },
   { name: 'a message over maxPayload', bytes: () => frame(BINARY, Buffer.alloc(1001)), code: 1009 },
   {
     name: 'fragments that add up to more than maxPayload',
-    bytes: () => Buffer.concat([frame(BINARY, Buffer.alloc(600), { fin: false }),
-      frame(CONTINUATION, Buffer.alloc(600))]),
+    bytes: () =>
+      Buffer.concat([
+        frame(BINARY, Buffer.alloc(600), { fin: false }),
+        frame(CONTINUATION, Buffer.alloc(600)),
+      ]),
     code: 1009,
   },
   {
     // 21 bytes of payload, but wslay would hold an allocation per frame: 20 × 64 counted.
     name: 'tiny fragments whose frames cost more than maxPayload',
-    bytes: () => Buffer.concat([frame(BINARY, 'x', { fin: false }),
-      ...Array.from({ length: 20 }, () => frame(CONTINUATION, 'x', { fin: false }))]),
+    bytes: () =>
+      Buffer.concat([
+        frame(BINARY, 'x', { fin: false }),
+        ...Array.from({ length: 20 }, () => frame(CONTINUATION, 'x', { fin: false })),
+      ]),
     code: 1009,
   },
 ];
@@ -73,7 +117,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
   async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
     const connection = once(wss, 'connection');
     const peer = await RawPeer.open(portOf(wss));
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     return { peer, ws };
   }
 
@@ -95,9 +139,14 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const { peer, ws } = await openRaw();
     const message = once(ws, 'message');
     // 100 bytes in 10 frames: 100 + 9 × 64 = 676, under the 1000 allowed.
-    peer.write(Buffer.concat(Array.from({ length: 10 }, (_, i) =>
-      frame(i === 0 ? BINARY : CONTINUATION, Buffer.alloc(10, 0x30 + i), { fin: i === 9 }))));
-    const [data] = await message as [Buffer];
+    peer.write(
+      Buffer.concat(
+        Array.from({ length: 10 }, (_, i) =>
+          frame(i === 0 ? BINARY : CONTINUATION, Buffer.alloc(10, 0x30 + i), { fin: i === 9 }),
+        ),
+      ),
+    );
+    const [data] = (await message) as [Buffer];
     expect(data.length).toBe(100);
     expect(data.subarray(90).toString()).toBe('9999999999');
     ws.terminate();
@@ -133,7 +182,13 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const messages: unknown[] = [];
     ws.on('message', (data) => messages.push(data));
     const serverClosed = closed(ws);
-    peer.write(Buffer.concat([frame(TEXT, 'before'), frame(CLOSE, closePayload(1000)), frame(TEXT, 'after')]));
+    peer.write(
+      Buffer.concat([
+        frame(TEXT, 'before'),
+        frame(CLOSE, closePayload(1000)),
+        frame(TEXT, 'after'),
+      ]),
+    );
     await peer.closed;
     expect(messages.map(String)).toEqual(['before']);
     expect((await serverClosed).code).toBe(1000);
@@ -143,7 +198,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const local = await listen({ backend });
     const connection = once(local, 'connection');
     const peer = await RawPeer.open(portOf(local));
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     const serverClosed = closed(ws);
     // The header of a 100 MiB + 1 byte binary frame, under a zero mask key, and one byte of
     // it: wslay looks at a frame once some of its payload has come.
@@ -160,7 +215,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const local = await listen({ backend, closeTimeout: 200 });
     const connection = once(local, 'connection');
     const peer = await RawPeer.open(portOf(local));
-    const [ws] = await connection as [WebSocket];
+    const [ws] = (await connection) as [WebSocket];
     const started = Date.now();
     ws.close(1000);
     expect((await closed(ws)).code).toBe(1006);
@@ -171,7 +226,11 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
 });
 
 /** A TCP server that completes the opening handshake, then lets the test write raw frames. */
-async function rawServer(): Promise<{ port: number; next: () => Promise<RawPeer>; close: () => Promise<void> }> {
+async function rawServer(): Promise<{
+  port: number;
+  next: () => Promise<RawPeer>;
+  close: () => Promise<void>;
+}> {
   const pending: ((socket: net.Socket) => void)[] = [];
   const server = net.createServer((socket) => {
     let head = Buffer.alloc(0);
@@ -180,8 +239,10 @@ async function rawServer(): Promise<{ port: number; next: () => Promise<RawPeer>
       if (!head.includes('\r\n\r\n')) return;
       socket.removeListener('data', onData);
       const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1]!;
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-        `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`);
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+      );
       pending.shift()?.(socket);
     };
     socket.on('data', onData);
@@ -212,27 +273,38 @@ describe.each(backends)('our client facing a server that breaks the protocol (%s
 
   const serverViolations = [
     { name: 'a masked server frame', bytes: () => frame(TEXT, 'hi', { mask: true }), code: 1002 },
-    { name: 'invalid UTF-8 in a text message', bytes: () => frame(TEXT, invalidUtf8, { mask: false }), code: 1007 },
+    {
+      name: 'invalid UTF-8 in a text message',
+      bytes: () => frame(TEXT, invalidUtf8, { mask: false }),
+      code: 1007,
+    },
     {
       name: 'invalid UTF-8 in a close reason',
       bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8), { mask: false }),
       code: 1007,
     },
-    { name: 'a message over maxPayload', bytes: () => frame(BINARY, Buffer.alloc(1001), { mask: false }), code: 1009 },
+    {
+      name: 'a message over maxPayload',
+      bytes: () => frame(BINARY, Buffer.alloc(1001), { mask: false }),
+      code: 1009,
+    },
   ];
 
-  test.each(serverViolations)('$name is answered with a masked close $code', async ({ bytes, code }) => {
-    const { peer, ws } = await connect({ maxPayload: 1000 });
-    const errors: (Error & { statusCode?: number })[] = [];
-    ws.on('error', (error) => errors.push(error));
-    const clientClosed = closed(ws);
-    peer.write(bytes());
-    expect((await clientClosed).code).toBe(code);
-    await peer.closed;
-    const frames = parseFrames(peer.received);
-    expect(frames).toHaveLength(1);
-    expect(closeCodeOf(frames[0])).toBe(code);
-    expect(peer.received[1]! & 0x80).toBe(0x80);
-    expect(errors.map((e) => e.statusCode)).toEqual([code]);
-  });
+  test.each(serverViolations)(
+    '$name is answered with a masked close $code',
+    async ({ bytes, code }) => {
+      const { peer, ws } = await connect({ maxPayload: 1000 });
+      const errors: (Error & { statusCode?: number })[] = [];
+      ws.on('error', (error) => errors.push(error));
+      const clientClosed = closed(ws);
+      peer.write(bytes());
+      expect((await clientClosed).code).toBe(code);
+      await peer.closed;
+      const frames = parseFrames(peer.received);
+      expect(frames).toHaveLength(1);
+      expect(closeCodeOf(frames[0])).toBe(code);
+      expect(peer.received[1]! & 0x80).toBe(0x80);
+      expect(errors.map((e) => e.statusCode)).toEqual([code]);
+    },
+  );
 });

@@ -11,7 +11,8 @@ export type PeerEvent =
   | { type: 'end' }
   | { type: 'msg'; rsv: number; opcode: number; msg: string; statusCode: number };
 
-export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
+export const hex = (s: string): Uint8Array =>
+  Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /**
@@ -37,9 +38,9 @@ export class EnginePeer {
   readonly sources = new Map<number, { data: Uint8Array; pos: number; steps: IoStep[] }>();
   /** Runs inside on_msg_recv, as a C callback calling back into the context would. */
   onMessage: ((engine: EventEngine) => void) | null = null;
-  private input: Uint8Array[] = [];
-  private output: Uint8Array[] = [];
-  private readonly hooks: EventHooks;
+  #input: Uint8Array[] = [];
+  #output: Uint8Array[] = [];
+  readonly #hooks: EventHooks;
 
   constructor(role: 'server' | 'client', callbacks = ALL_CALLBACKS) {
     const engine = fallbackBackend.createEventEngine(role === 'server', callbacks);
@@ -53,10 +54,10 @@ export class EnginePeer {
       }
       return Math.min(step, limit);
     };
-    this.hooks = {
+    this.#hooks = {
       recv: (buf) => {
         this.recvLengths.push(buf.length);
-        const available = this.input.reduce((sum, c) => sum + c.length, 0);
+        const available = this.#input.reduce((sum, c) => sum + c.length, 0);
         const n = io(this.recvSteps, Math.min(buf.length, available));
         if (n === 0) {
           engine.setError(ErrorCode.WOULDBLOCK);
@@ -65,19 +66,19 @@ export class EnginePeer {
         if (n < 0) return n;
         let filled = 0;
         while (filled < n) {
-          const chunk = this.input[0]!;
+          const chunk = this.#input[0]!;
           const take = Math.min(chunk.length, n - filled);
           buf.set(chunk.subarray(0, take), filled);
           filled += take;
-          if (take === chunk.length) this.input.shift();
-          else this.input[0] = chunk.subarray(take);
+          if (take === chunk.length) this.#input.shift();
+          else this.#input[0] = chunk.subarray(take);
         }
         return n;
       },
       send: (data, flags) => {
         const n = io(this.sendSteps, data.length);
         this.sendCalls.push({ data: toHex(data), flags });
-        if (n > 0) this.output.push(data.slice(0, n));
+        if (n > 0) this.#output.push(data.slice(0, n));
         return n;
       },
       genmask: (buf) => {
@@ -104,16 +105,16 @@ export class EnginePeer {
   }
 
   feed(bytes: Uint8Array | string): this {
-    this.input.push(typeof bytes === 'string' ? hex(bytes) : bytes);
+    this.#input.push(typeof bytes === 'string' ? hex(bytes) : bytes);
     return this;
   }
 
   recv(): number {
-    return this.engine.recv(this.hooks);
+    return this.engine.recv(this.#hooks);
   }
 
   send(): number {
-    return this.engine.send(this.hooks);
+    return this.engine.send(this.#hooks);
   }
 
   /** Runs send() once and returns the bytes the send hook took, as hex. */
@@ -123,8 +124,8 @@ export class EnginePeer {
   }
 
   takeOutput(): string {
-    const out = toHex(Buffer.concat(this.output));
-    this.output = [];
+    const out = toHex(Buffer.concat(this.#output));
+    this.#output = [];
     return out;
   }
 
@@ -135,7 +136,18 @@ export class EnginePeer {
 }
 
 /** A frame as a peer would send it: masked with RFC 6455's example key when `masked`. */
-export function frame(fin: number, opcode: number, payload: Uint8Array | string, masked: boolean,
-  rsv = 0): Uint8Array {
-  return encodeFrame(fin, rsv, opcode, masked, typeof payload === 'string' ? Buffer.from(payload) : payload);
+export function frame(
+  fin: number,
+  opcode: number,
+  payload: Uint8Array | string,
+  masked: boolean,
+  rsv = 0,
+): Uint8Array {
+  return encodeFrame(
+    fin,
+    rsv,
+    opcode,
+    masked,
+    typeof payload === 'string' ? Buffer.from(payload) : payload,
+  );
 }

@@ -8,11 +8,17 @@ import { buildWslayTrace, readSections, runWslayTrace, writeSections } from './l
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const binary = buildWslayTrace();
-if (binary === null) throw new Error('cannot build wslay-trace.c: install a C compiler and libwslay-dev');
+if (binary === null)
+  throw new Error('cannot build wslay-trace.c: install a C compiler and libwslay-dev');
 const traces = new Map<string, string>();
 for (const [name, script] of readSections(path.join(fixtures, 'scenarios.txt'))) {
   traces.set(name, runWslayTrace(binary, script));
 }
-writeFileSync(path.join(fixtures, 'scenarios.wslay.txt'), writeSections(traces,
-  '# What libwslay 1.1.1 printed for each script in scenarios.txt (see harness/record.ts).\n'));
+writeFileSync(
+  path.join(fixtures, 'scenarios.wslay.txt'),
+  writeSections(
+    traces,
+    '# What libwslay 1.1.1 printed for each script in scenarios.txt (see harness/record.ts).\n',
+  ),
+);
 console.log(`recorded ${traces.size} scenarios`);

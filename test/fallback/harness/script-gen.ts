@@ -38,12 +38,32 @@ const dec = (n: number): string => BigInt(n).toString();
 const hex = (b: Uint8Array): string => (b.length === 0 ? '-' : Buffer.from(b).toString('hex'));
 
 const UTF8_PIECES = [
-  'a', 'Hello', ' ', '\u00e9', '\u20ac', '\u{1f600}', '\u0800', '\uffff', '\u{10ffff}', '\u07ff',
-  '\ud7ff', '\ue000',
+  'a',
+  'Hello',
+  ' ',
+  '\u00e9',
+  '\u20ac',
+  '\u{1f600}',
+  '\u0800',
+  '\uffff',
+  '\u{10ffff}',
+  '\u07ff',
+  '\ud7ff',
+  '\ue000',
 ].map((s) => Buffer.from(s, 'utf8'));
 const BAD_PIECES = [
-  [0xff], [0x80], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80],
-  [0xf4, 0x90, 0x80, 0x80], [0xf5], [0xf0, 0x80, 0x80, 0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98],
+  [0xff],
+  [0x80],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf5],
+  [0xf0, 0x80, 0x80, 0x80],
+  [0xc3],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
 ].map((b) => Buffer.from(b));
 
 function textPayload(g: Gen, max: number, validity: number): Uint8Array {
@@ -95,8 +115,17 @@ function encodeFrame(f: FrameSpec, key: Uint8Array): Uint8Array {
   else if (form === 126) head.push(m | 126, n >> 8, n & 0xff);
   else {
     const hi = Math.floor(n / 2 ** 32);
-    head.push(m | 127, hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff,
-      (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    head.push(
+      m | 127,
+      hi >>> 24,
+      (hi >>> 16) & 0xff,
+      (hi >>> 8) & 0xff,
+      hi & 0xff,
+      (n >>> 24) & 0xff,
+      (n >>> 16) & 0xff,
+      (n >>> 8) & 0xff,
+      n & 0xff,
+    );
   }
   const body = Uint8Array.from(f.payload);
   if (f.masked) {
@@ -106,8 +135,10 @@ function encodeFrame(f: FrameSpec, key: Uint8Array): Uint8Array {
   return Buffer.concat([Uint8Array.from(head), body]);
 }
 
-const CLOSE_CODES = [1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011,
-  1012, 1014, 1015, 1016, 2999, 3000, 4000, 4999, 5000, 0, 999, 65535];
+const CLOSE_CODES = [
+  1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016,
+  2999, 3000, 4000, 4999, 5000, 0, 999, 65535,
+];
 
 function closePayload(g: Gen): Uint8Array {
   const r = g.rand();
@@ -132,7 +163,8 @@ function inputFrames(g: Gen, server: boolean, big: boolean): FrameSpec[] {
   });
   const control = (): FrameSpec => {
     const opcode = g.pick([8, 9, 9, 10, 10, 11, 15]);
-    const payload = opcode === 8 ? closePayload(g) : g.bytes(g.chance(0.95) ? g.int(0, 20) : g.int(120, 130));
+    const payload =
+      opcode === 8 ? closePayload(g) : g.bytes(g.chance(0.95) ? g.int(0, 20) : g.int(120, 130));
     return frame(g.chance(0.97) ? 1 : 0, opcode, payload);
   };
   const data = (opcode: number): Uint8Array =>
@@ -196,13 +228,17 @@ function queueCommand(g: Gen, sources: { next: number }, lines: string[]): void 
     lines.push(`src ${id} ${len > 200 ? `R${len}:${g.int(0, 255)}` : hex(g.bytes(len))}`);
     const pol: string[] = [];
     for (let i = g.int(0, 5); i > 0; i--) {
-      pol.push(g.pick(['A', 'A', String(g.int(0, 10)), '0', 'X', 'F', 'N', String(g.int(100, 5000))]));
+      pol.push(
+        g.pick(['A', 'A', String(g.int(0, 10)), '0', 'X', 'F', 'N', String(g.int(100, 5000))]),
+      );
     }
     if (pol.length > 0) lines.push(`fpol ${id} ${pol.join(' ')}`);
     lines.push(`qf ${g.chance(0.9) ? g.pick([1, 2]) : g.int(0, 15)} ${rsv} ${id}`);
   } else {
     const code = g.chance(0.2) ? 0 : g.pick(CLOSE_CODES);
-    const reason = g.chance(0.4) ? 'null' : hex(g.bytes(g.chance(0.9) ? g.int(0, 20) : g.int(120, 126)));
+    const reason = g.chance(0.4)
+      ? 'null'
+      : hex(g.bytes(g.chance(0.9) ? g.int(0, 20) : g.int(120, 126)));
     lines.push(`qc ${code} ${reason}`);
   }
 }
@@ -214,16 +250,32 @@ export function generateScript(seed: number): string {
   const server = g.chance(0.6);
   const big = g.chance(0.25);
   const failures = g.chance(0.3);
-  lines.push(`ctx ${server ? 'server' : 'client'} ${g.chance(0.7) ? 127 : 7 | (g.int(0, 15) << 3)}`);
+  lines.push(
+    `ctx ${server ? 'server' : 'client'} ${g.chance(0.7) ? 127 : 7 | (g.int(0, 15) << 3)}`,
+  );
   if (g.chance(0.3)) lines.push(`nobuf 1`);
   if (g.chance(0.3)) {
-    lines.push(`maxlen ${dec(g.pick([0, 1, 5, 20, 125, 126, 300, 4096, 70000, 2 ** 32, 2 ** 40, 2 ** 53 - 1]))}`);
+    lines.push(
+      `maxlen ${dec(g.pick([0, 1, 5, 20, 125, 126, 300, 4096, 70000, 2 ** 32, 2 ** 40, 2 ** 53 - 1]))}`,
+    );
   }
   if (g.chance(0.3)) lines.push(`rsv ${g.pick([4, 4, 7, 2, 1])}`);
   if (g.chance(0.25)) {
-    lines.push(`${g.pick(['oncb', 'oncb', 'onstart', 'onchunk'])} ${g.pick(['get', 'q 1 -1 41',
-      'qc 1000 null', 'shut r', 'shut w', 'seterr -401', 'q 9 -1 -', 'q 2 4 4142', 'seterr -400',
-      'send', 'seterr 5'])}`);
+    lines.push(
+      `${g.pick(['oncb', 'oncb', 'onstart', 'onchunk'])} ${g.pick([
+        'get',
+        'q 1 -1 41',
+        'qc 1000 null',
+        'shut r',
+        'shut w',
+        'seterr -401',
+        'q 9 -1 -',
+        'q 2 4 4142',
+        'seterr -400',
+        'send',
+        'seterr 5',
+      ])}`,
+    );
   }
   // A buffering change applies from the next frame in wslay, taking effect where the frame
   // starts; anywhere else inside a frame it crashes or misbehaves (see docs/parity.md).
@@ -279,14 +331,20 @@ function frameScript(g: Gen): string {
       if (g.chance(0.1)) lines.push(`gpol ${g.pick(['F', 'P', 'aabbccdd'])}`);
       const len = payloadLength(g, true);
       const opcode = g.chance(0.8) ? g.pick([0, 1, 2, 8, 9, 10]) : g.int(0, 15);
-      const declared = g.chance(0.85) ? len
-        : g.chance(0.3) ? g.pick([2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER])
-          : g.chance(0.5) ? len + g.int(1, 5) : Math.max(0, len - 1);
+      const declared = g.chance(0.85)
+        ? len
+        : g.chance(0.3)
+          ? g.pick([2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER])
+          : g.chance(0.5)
+            ? len + g.int(1, 5)
+            : Math.max(0, len - 1);
       const data = len > 200 ? `R${len}:${g.int(0, 9)}` : hex(g.bytes(len));
       // Resend the rest of the frame, as a caller of wslay_frame_send must.
       for (let again = g.int(1, 3); again > 0; again--) {
-        lines.push(`fsend ${g.chance(0.9) ? 1 : 0} ${g.chance(0.9) ? 0 : g.int(0, 7)} ${opcode} ` +
-          `${dec(declared)} ${g.int(0, 1)} ${data}`);
+        lines.push(
+          `fsend ${g.chance(0.9) ? 1 : 0} ${g.chance(0.9) ? 0 : g.int(0, 7)} ${opcode} ` +
+            `${dec(declared)} ${g.int(0, 1)} ${data}`,
+        );
       }
     } else {
       const frames = inputFrames(g, g.chance(0.5), false);

@@ -1,5 +1,9 @@
 import type {
-  BackendImpl, EventEngine, EventHooks, FrameEngine, FrameHooks,
+  BackendImpl,
+  EventEngine,
+  EventHooks,
+  FrameEngine,
+  FrameHooks,
 } from '../../../src/backends/engine.js';
 import { ErrorCode } from '../../../src/constants.js';
 
@@ -56,8 +60,13 @@ function showData(d: Uint8Array): string {
 const EXAMPLE_MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 
 /** A frame with its length in the shortest form, masked with `EXAMPLE_MASK_KEY` if asked. */
-export function encodeFrame(fin: number, rsv: number, opcode: number, masked: boolean,
-  payload: Uint8Array): Uint8Array {
+export function encodeFrame(
+  fin: number,
+  rsv: number,
+  opcode: number,
+  masked: boolean,
+  payload: Uint8Array,
+): Uint8Array {
   const n = payload.length;
   const head = [(fin << 7) | (rsv << 4) | opcode];
   const m = masked ? 0x80 : 0;
@@ -67,219 +76,299 @@ export function encodeFrame(fin: number, rsv: number, opcode: number, masked: bo
   if (masked) head.push(...EXAMPLE_MASK_KEY);
   const out = new Uint8Array(head.length + n);
   out.set(head);
-  for (let i = 0; i < n; i++) out[head.length + i] = payload[i]! ^ (masked ? EXAMPLE_MASK_KEY[i & 3]! : 0);
+  for (let i = 0; i < n; i++)
+    out[head.length + i] = payload[i]! ^ (masked ? EXAMPLE_MASK_KEY[i & 3]! : 0);
   return out;
 }
 
 const showInt = (n: number): string => (Number.isSafeInteger(n) ? String(n) : BigInt(n).toString());
 
 class TraceRun {
-  private out: string[] = [];
-  private input = new Uint8Array(0);
-  private inputPos = 0;
-  private readonly rpol: string[] = [];
-  private readonly spol: string[] = [];
-  private readonly gpol: string[] = [];
-  private readonly sources = new Map<number, { data: Uint8Array; pos: number; pol: string[] }>();
-  private readonly cbActions: string[] = [];
-  private readonly startActions: string[] = [];
-  private readonly chunkActions: string[] = [];
-  private ev: EventEngine | null = null;
-  private fr: FrameEngine | null = null;
-  private readonly hooks: EventHooks;
-  private readonly frameHooks: FrameHooks;
-  private line = '';
+  #out: string[] = [];
+  #input = new Uint8Array(0);
+  #inputPos = 0;
+  readonly #rpol: string[] = [];
+  readonly #spol: string[] = [];
+  readonly #gpol: string[] = [];
+  readonly #sources = new Map<number, { data: Uint8Array; pos: number; pol: string[] }>();
+  readonly #cbActions: string[] = [];
+  readonly #startActions: string[] = [];
+  readonly #chunkActions: string[] = [];
+  #ev: EventEngine | null = null;
+  #fr: FrameEngine | null = null;
+  readonly #hooks: EventHooks;
+  readonly #frameHooks: FrameHooks;
+  #line = '';
 
-  constructor(private readonly backend: BackendImpl) {
-    this.hooks = {
-      recv: (buf, flags) => this.doRecv(buf, flags, true),
-      send: (data, flags) => this.doSend(data, flags, true),
-      genmask: (buf) => this.doGenmask(buf),
-      read: (source, buf) => this.doRead(source, buf),
+  readonly #backend: BackendImpl;
+
+  constructor(backend: BackendImpl) {
+    this.#backend = backend;
+    this.#hooks = {
+      recv: (buf, flags) => this.#doRecv(buf, flags, true),
+      send: (data, flags) => this.#doSend(data, flags, true),
+      genmask: (buf) => this.#doGenmask(buf),
+      read: (source, buf) => this.#doRead(source, buf),
       onFrameRecvStart: (fin, rsv, opcode, len) => {
-        this.emit(`start ${fin} ${rsv} ${opcode} ${showInt(len)}`);
-        this.actions(this.startActions);
+        this.#emit(`start ${fin} ${rsv} ${opcode} ${showInt(len)}`);
+        this.#actions(this.#startActions);
       },
       onFrameRecvChunk: (data) => {
-        this.emit(`chunk ${showData(data)}`);
-        this.actions(this.chunkActions);
+        this.#emit(`chunk ${showData(data)}`);
+        this.#actions(this.#chunkActions);
       },
-      onFrameRecvEnd: () => this.emit('end'),
+      onFrameRecvEnd: () => this.#emit('end'),
       onMsgRecv: (rsv, opcode, msg, status) => {
-        this.emit(`msg ${rsv} ${opcode} ${showData(msg)} ${status}`);
-        this.actions(this.cbActions);
+        this.#emit(`msg ${rsv} ${opcode} ${showData(msg)} ${status}`);
+        this.#actions(this.#cbActions);
       },
     };
-    this.frameHooks = {
-      recv: (buf, flags) => this.doRecv(buf, flags, false),
-      send: (data, flags) => this.doSend(data, flags, false),
-      genmask: (buf) => this.doGenmask(buf),
+    this.#frameHooks = {
+      recv: (buf, flags) => this.#doRecv(buf, flags, false),
+      send: (data, flags) => this.#doSend(data, flags, false),
+      genmask: (buf) => this.#doGenmask(buf),
     };
   }
 
   run(script: string): string {
-    for (const line of script.split('\n')) this.command(line);
-    this.ev?.free();
-    this.fr?.free();
-    return this.out.join('');
+    for (const line of script.split('\n')) this.#command(line);
+    this.#ev?.free();
+    this.#fr?.free();
+    return this.#out.join('');
   }
 
-  private actions(lines: string[]): void {
+  #actions(lines: string[]): void {
     for (const action of lines) {
-      this.line += '  cb: ';
-      this.command(action);
+      this.#line += '  cb: ';
+      this.#command(action);
     }
   }
 
-  private emit(text: string): void {
-    this.out.push(this.line + text + '\n');
-    this.line = '';
+  #emit(text: string): void {
+    this.#out.push(this.#line + text + '\n');
+    this.#line = '';
   }
 
-  private get engine(): EventEngine {
-    return this.ev!;
+  get #engine(): EventEngine {
+    return this.#ev!;
   }
 
-  private getters(): string {
-    const e = this.engine;
+  #getters(): string {
+    const e = this.#engine;
     const b = (v: boolean) => (v ? 1 : 0);
-    return `get rd=${b(e.getReadEnabled())} wr=${b(e.getWriteEnabled())} wantr=${b(e.wantRead())} ` +
+    return (
+      `get rd=${b(e.getReadEnabled())} wr=${b(e.getWriteEnabled())} wantr=${b(e.wantRead())} ` +
       `wantw=${b(e.wantWrite())} cr=${b(e.getCloseReceived())} cs=${b(e.getCloseSent())} ` +
       `scr=${e.getStatusCodeReceived()} scs=${e.getStatusCodeSent()} ` +
-      `qc=${e.getQueuedMsgCount()} ql=${e.getQueuedMsgLength()}`;
+      `qc=${e.getQueuedMsgCount()} ql=${e.getQueuedMsgLength()}`
+    );
   }
 
-  private command(line: string): void {
+  #command(line: string): void {
     const t = line.trim().split(/\s+/);
     const cmd = t[0];
     if (!cmd || cmd.startsWith('#')) return;
     const num = (i: number) => Number(t[i]);
     switch (cmd) {
       case 'ctx':
-        this.ev?.free();
-        this.ev = this.backend.createEventEngine(t[1] === 'server', num(2));
+        this.#ev?.free();
+        this.#ev = this.#backend.createEventEngine(t[1] === 'server', num(2));
         break;
-      case 'cbs': this.engine.setCallbacks(num(1)); break;
-      case 'nobuf': this.engine.setNoBuffering(num(1) !== 0); break;
-      case 'maxlen': this.engine.setMaxRecvMsgLength(num(1)); break;
-      case 'rsv': this.engine.setAllowedRsvBits(num(1)); break;
-      case 'in': this.appendInput(parseData(t[1])); break;
-      case 'frame': this.appendInput(encodeFrame(num(1), num(2), num(3), num(4) !== 0, parseData(t[5]))); break;
-      case 'rpol': this.rpol.push(...t.slice(1)); break;
-      case 'spol': this.spol.push(...t.slice(1)); break;
-      case 'gpol': this.gpol.push(...t.slice(1)); break;
-      case 'src': this.sources.set(num(1), { data: parseData(t[2]), pos: 0, pol: [] }); break;
-      case 'fpol': this.sources.get(num(1))!.pol.push(...t.slice(2)); break;
-      case 'oncb': this.cbActions.push(line.trim().slice(5)); break;
-      case 'onstart': this.startActions.push(line.trim().slice(8)); break;
-      case 'onchunk': this.chunkActions.push(line.trim().slice(8)); break;
-      case 'recv': this.emit(`recv= ${this.engine.recv(this.hooks)}`); break;
-      case 'send': this.emit(`send= ${this.engine.send(this.hooks)}`); break;
-      case 'q': this.emit(`q= ${this.engine.queueMsg(num(1), parseData(t[3]), num(2))}`); break;
-      case 'qf': this.emit(`qf= ${this.engine.queueFragmentedMsg(num(1), num(3), num(2))}`); break;
+      case 'cbs':
+        this.#engine.setCallbacks(num(1));
+        break;
+      case 'nobuf':
+        this.#engine.setNoBuffering(num(1) !== 0);
+        break;
+      case 'maxlen':
+        this.#engine.setMaxRecvMsgLength(num(1));
+        break;
+      case 'rsv':
+        this.#engine.setAllowedRsvBits(num(1));
+        break;
+      case 'in':
+        this.#appendInput(parseData(t[1]));
+        break;
+      case 'frame':
+        this.#appendInput(encodeFrame(num(1), num(2), num(3), num(4) !== 0, parseData(t[5])));
+        break;
+      case 'rpol':
+        this.#rpol.push(...t.slice(1));
+        break;
+      case 'spol':
+        this.#spol.push(...t.slice(1));
+        break;
+      case 'gpol':
+        this.#gpol.push(...t.slice(1));
+        break;
+      case 'src':
+        this.#sources.set(num(1), { data: parseData(t[2]), pos: 0, pol: [] });
+        break;
+      case 'fpol':
+        this.#sources.get(num(1))!.pol.push(...t.slice(2));
+        break;
+      case 'oncb':
+        this.#cbActions.push(line.trim().slice(5));
+        break;
+      case 'onstart':
+        this.#startActions.push(line.trim().slice(8));
+        break;
+      case 'onchunk':
+        this.#chunkActions.push(line.trim().slice(8));
+        break;
+      case 'recv':
+        this.#emit(`recv= ${this.#engine.recv(this.#hooks)}`);
+        break;
+      case 'send':
+        this.#emit(`send= ${this.#engine.send(this.#hooks)}`);
+        break;
+      case 'q':
+        this.#emit(`q= ${this.#engine.queueMsg(num(1), parseData(t[3]), num(2))}`);
+        break;
+      case 'qf':
+        this.#emit(`qf= ${this.#engine.queueFragmentedMsg(num(1), num(3), num(2))}`);
+        break;
       case 'qc':
-        this.emit(`qc= ${this.engine.queueClose(num(1), t[2] === undefined || t[2] === 'null' ? null : parseData(t[2]))}`);
+        this.#emit(
+          `qc= ${this.#engine.queueClose(num(1), t[2] === undefined || t[2] === 'null' ? null : parseData(t[2]))}`,
+        );
         break;
       case 'shut':
-        if (t[1]!.startsWith('r')) this.engine.shutdownRead();
-        else this.engine.shutdownWrite();
+        if (t[1]!.startsWith('r')) this.#engine.shutdownRead();
+        else this.#engine.shutdownWrite();
         break;
-      case 'seterr': this.engine.setError(num(1)); break;
-      case 'get': this.emit(this.getters()); break;
+      case 'seterr':
+        this.#engine.setError(num(1));
+        break;
+      case 'get':
+        this.#emit(this.#getters());
+        break;
       case 'fctx':
-        this.fr?.free();
-        this.fr = this.backend.createFrameEngine();
+        this.#fr?.free();
+        this.#fr = this.#backend.createFrameEngine();
         break;
       case 'fsend':
-        this.emit(`fsend= ${this.fr!.send(this.frameHooks, num(1), num(2), num(3), num(4), num(5), parseData(t[6]))}`);
+        this.#emit(
+          `fsend= ${this.#fr!.send(this.#frameHooks, num(1), num(2), num(3), num(4), num(5), parseData(t[6]))}`,
+        );
         break;
       case 'frecv': {
-        const r = this.fr!.recv(this.frameHooks);
-        if (typeof r === 'number') this.emit(`frecv= ${r}`);
+        const r = this.#fr!.recv(this.#frameHooks);
+        if (typeof r === 'number') this.#emit(`frecv= ${r}`);
         else {
-          this.emit(`frecv= ${r.data.length} ${r.fin} ${r.rsv} ${r.opcode} ${showInt(r.payloadLength)} ` +
-            `${r.mask} ${showData(r.data)}`);
+          this.#emit(
+            `frecv= ${r.data.length} ${r.fin} ${r.rsv} ${r.opcode} ${showInt(r.payloadLength)} ` +
+              `${r.mask} ${showData(r.data)}`,
+          );
         }
         break;
       }
-      default: this.emit(`??? ${cmd}`);
+      default:
+        this.#emit(`??? ${cmd}`);
     }
   }
 
-  private appendInput(d: Uint8Array): void {
-    const next = new Uint8Array(this.input.length + d.length);
-    next.set(this.input);
-    next.set(d, this.input.length);
-    this.input = next;
+  #appendInput(d: Uint8Array): void {
+    const next = new Uint8Array(this.#input.length + d.length);
+    next.set(this.#input);
+    next.set(d, this.#input.length);
+    this.#input = next;
   }
 
-  private doRecv(buf: Uint8Array, flags: number, event: boolean): number {
+  #doRecv(buf: Uint8Array, flags: number, event: boolean): number {
     const head = `recv ${buf.length} ${flags}`;
-    const avail = this.input.length - this.inputPos;
-    const token = this.rpol.shift() ?? (avail > 0 ? 'A' : 'W');
+    const avail = this.#input.length - this.#inputPos;
+    const token = this.#rpol.shift() ?? (avail > 0 ? 'A' : 'W');
     const fail = (code: number, tag: string) => {
-      this.emit(`${head} ${tag}`);
-      if (event) this.engine.setError(code);
+      this.#emit(`${head} ${tag}`);
+      if (event) this.#engine.setError(code);
       return -1;
     };
     if (token === 'W') return fail(ErrorCode.WOULDBLOCK, 'W');
     if (token === 'F') return fail(ErrorCode.CALLBACK_FAILURE, 'F');
-    if (token === 'N') { this.emit(`${head} N`); return -1; }
-    if (token === 'Z') { this.emit(`${head} Z`); return 0; }
+    if (token === 'N') {
+      this.#emit(`${head} N`);
+      return -1;
+    }
+    if (token === 'Z') {
+      this.#emit(`${head} Z`);
+      return 0;
+    }
     const n = Math.min(token === 'A' ? buf.length : Number(token), buf.length, avail);
     if (n === 0) return fail(ErrorCode.WOULDBLOCK, 'W');
-    buf.set(this.input.subarray(this.inputPos, this.inputPos + n));
-    this.inputPos += n;
-    this.emit(`${head} -> ${n}`);
+    buf.set(this.#input.subarray(this.#inputPos, this.#inputPos + n));
+    this.#inputPos += n;
+    this.#emit(`${head} -> ${n}`);
     return n;
   }
 
-  private doSend(data: Uint8Array, flags: number, event: boolean): number {
+  #doSend(data: Uint8Array, flags: number, event: boolean): number {
     const head = `send ${data.length} ${flags} ${showData(data)}`;
-    const token = this.spol.shift() ?? 'A';
+    const token = this.#spol.shift() ?? 'A';
     const fail = (code: number, tag: string) => {
-      this.emit(`${head} ${tag}`);
-      if (event) this.engine.setError(code);
+      this.#emit(`${head} ${tag}`);
+      if (event) this.#engine.setError(code);
       return -1;
     };
     if (token === 'W') return fail(ErrorCode.WOULDBLOCK, 'W');
     if (token === 'F') return fail(ErrorCode.CALLBACK_FAILURE, 'F');
-    if (token === 'N') { this.emit(`${head} N`); return -1; }
-    if (token === 'Z') { this.emit(`${head} Z`); return 0; }
+    if (token === 'N') {
+      this.#emit(`${head} N`);
+      return -1;
+    }
+    if (token === 'Z') {
+      this.#emit(`${head} Z`);
+      return 0;
+    }
     const n = Math.min(token === 'A' ? data.length : Number(token), data.length);
-    this.emit(`${head} -> ${n}`);
+    this.#emit(`${head} -> ${n}`);
     return n;
   }
 
-  private doGenmask(buf: Uint8Array): number {
+  #doGenmask(buf: Uint8Array): number {
     const head = `genmask ${buf.length}`;
-    const token = this.gpol.shift() ?? '01020304';
-    if (token === 'F') { this.emit(`${head} F`); return -1; }
-    if (token === 'P') { this.emit(`${head} P`); return 1; }
-    if (token === 'M') { this.emit(`${head} M`); return -5; }
+    const token = this.#gpol.shift() ?? '01020304';
+    if (token === 'F') {
+      this.#emit(`${head} F`);
+      return -1;
+    }
+    if (token === 'P') {
+      this.#emit(`${head} P`);
+      return 1;
+    }
+    if (token === 'M') {
+      this.#emit(`${head} M`);
+      return -5;
+    }
     const key = Buffer.from(token, 'hex');
     for (let i = 0; i < buf.length; i++) buf[i] = key[i % key.length]!;
-    this.emit(`${head} ok`);
+    this.#emit(`${head} ok`);
     return 0;
   }
 
-  private doRead(source: number, buf: Uint8Array): number {
-    const src = this.sources.get(source)!;
+  #doRead(source: number, buf: Uint8Array): number {
+    const src = this.#sources.get(source)!;
     const head = `read ${source} ${buf.length}`;
     const token = src.pol.shift() ?? 'A';
     if (token === 'F') {
-      this.emit(`${head} F`);
-      this.engine.setError(ErrorCode.CALLBACK_FAILURE);
+      this.#emit(`${head} F`);
+      this.#engine.setError(ErrorCode.CALLBACK_FAILURE);
       return -1;
     }
-    if (token === 'N') { this.emit(`${head} N`); return -1; }
-    if (token === 'X') { this.emit(`${head} X`); return -2; }
+    if (token === 'N') {
+      this.#emit(`${head} N`);
+      return -1;
+    }
+    if (token === 'X') {
+      this.#emit(`${head} X`);
+      return -2;
+    }
     const avail = src.data.length - src.pos;
     const n = Math.min(token === 'A' ? buf.length : Number(token), buf.length, avail);
     buf.set(src.data.subarray(src.pos, src.pos + n));
     src.pos += n;
     const eof = src.pos === src.data.length;
-    this.emit(`${head} -> ${n} ${eof ? 1 : 0}`);
+    this.#emit(`${head} -> ${n} ${eof ? 1 : 0}`);
     return eof ? -(n + 2) : n;
   }
 }

@@ -4,16 +4,23 @@ import { FrameSender } from './frame-sender.js';
 
 /** The frame API (`wslay_frame_context`): one sender and one receiver over caller hooks. */
 export class FallbackFrameEngine implements FrameEngine {
-  private readonly sender = new FrameSender();
-  private readonly receiver = new FrameReceiver();
+  readonly #sender = new FrameSender();
+  readonly #receiver = new FrameReceiver();
 
-  send(hooks: FrameHooks, fin: number, rsv: number, opcode: number, payloadLength: number,
-    mask: number, data: Uint8Array): number {
-    return this.sender.send(hooks, fin, rsv, opcode, payloadLength, mask, data);
+  send(
+    hooks: FrameHooks,
+    fin: number,
+    rsv: number,
+    opcode: number,
+    payloadLength: number,
+    mask: number,
+    data: Uint8Array,
+  ): number {
+    return this.#sender.send(hooks, fin, rsv, opcode, payloadLength, mask, data);
   }
 
   recv(hooks: FrameHooks): FrameIocb | number {
-    const rx = this.receiver;
+    const rx = this.#receiver;
     const r = rx.recv(hooks);
     if (r < 0) return r;
     return {
