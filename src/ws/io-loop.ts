@@ -4,6 +4,7 @@ import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
+import { State, transition } from './connection-state.js';
 import { FragmentBudget } from './fragment-budget.js';
 
 export type SendCallback = (error?: Error) => void;
@@ -16,8 +17,6 @@ export interface IoEvents<Owner> {
   message(owner: Owner, data: Buffer, isBinary: boolean): void;
   ping(owner: Owner, data: Buffer): void;
   pong(owner: Owner, data: Buffer): void;
-  /** The connection started closing on the peer's initiative or because of the peer. */
-  closing(owner: Owner): void;
   /** The peer broke the protocol (or its close reason was not UTF-8): close `code` was sent. */
   violation(owner: Owner, code: number): void;
   /** The connection failed for a reason of our own (out of memory): the socket is destroyed. */
@@ -71,6 +70,8 @@ interface Received {
  * application is queued only once the messages sent before it are out (wslay sends control
  * frames ahead of queued data, and would drop that data), and a close frame can be written
  * past wslay where wslay's own would carry the wrong code (see `#replaceClose`).
+ *
+ * The connection's life is one `State` (see connection-state.ts), changed by `#enter()` only.
  */
 export class IoLoop<Owner> {
   readonly #socket: Socket;
@@ -98,24 +99,22 @@ export class IoLoop<Owner> {
    */
   #ahead: Buffer[] = [];
   #aheadLength = 0;
+  #state: State = State.OPEN;
+  /** What close() asked for, while CLOSE_REQUESTED. */
   #closeRequest: { code: number | undefined; reason: Buffer | undefined } | null = null;
-  /** A close is requested, queued or sent, by us or by wslay: nothing more can be sent. */
-  #sendingDone = false;
-  /** Our own close frame is in wslay's hands. */
-  #ownCloseQueued = false;
-  /** wslay stopped reading: it got a close frame or the peer broke the protocol. */
-  #readStopped = false;
-  #closeFrameReceived = false;
-  /** The peer's close frame has a reason that is not UTF-8. */
-  #badCloseReason = false;
-  #closeSentPastWslay = false;
-  /** wslay queued a close for a violation; its code is known once it is sent. */
-  #violationPending = false;
+  /**
+   * The close code to send in place of the close wslay queued on the read being handled
+   * (see `#replaceClose`); 0 while wslay's own is right.
+   */
+  #closeAnswer = 0;
+  /** A close frame was written past wslay (`#replaceClose`): wslay does not count it as sent. */
+  #closeWrittenPastWslay = false;
+  /** wslay queued a close for a violation: reported once it is sent and its code known. */
+  #violationUnreported = false;
+  /** What the owner's close event reports: the peer's close, or the violation's code. */
   #closeCode: number = StatusCode.ABNORMAL_CLOSURE;
   #closeReason: Buffer = EMPTY;
   #closeTimer: NodeJS.Timeout | null = null;
-  #ending = false;
-  #destroyed = false;
 
   constructor(socket: Socket, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
     this.#socket = socket;
@@ -129,7 +128,7 @@ export class IoLoop<Owner> {
    * 4 KiB buffers per connection. Null once the connection is destroyed or closed.
    */
   #context(): EventContext | null {
-    if (this.#destroyed) return null;
+    if (this.#state >= State.DESTROYED) return null;
     if (this.#ctx !== null) return this.#ctx;
     // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
     // wslay per socket read and per flush, and a client's masks come from the default genmask.
@@ -192,14 +191,13 @@ export class IoLoop<Owner> {
     return queued + this.#aheadLength + this.#socket.writableLength;
   }
 
-  /** Whether frames may still be queued: no close is requested, queued, sent or received. */
-  get canSend(): boolean {
-    return !this.#sendingDone && !this.#destroyed;
+  get state(): State {
+    return this.#state;
   }
 
   /** Queues a message; false when the connection can no longer send one. */
   send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
-    if (this.#sendingDone) return false;
+    if (this.#state !== State.OPEN) return false;
     const ctx = this.#context();
     if (ctx === null) return false;
     // wslay sends a control frame ahead of the messages it holds; ws keeps the order of
@@ -222,17 +220,14 @@ export class IoLoop<Owner> {
 
   /** Starts the closing handshake once everything sent before it is out. */
   close(code: number | undefined, reason: Buffer | undefined): void {
-    if (!this.canSend) return;
-    this.#sendingDone = true;
+    if (this.#state !== State.OPEN) return;
     this.#closeRequest = { code, reason };
-    this.#armCloseTimer();
-    this.#scheduleFlush();
+    this.#enter(State.CLOSE_REQUESTED);
   }
 
   /** Ends TCP without a closing handshake. */
   destroy(): void {
-    this.#destroyed = true;
-    this.#socket.destroy();
+    if (this.#state < State.DESTROYED) this.#enter(State.DESTROYED);
   }
 
   pause(): void {
@@ -250,13 +245,12 @@ export class IoLoop<Owner> {
   // --- reading -------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
-    if (this.#readStopped) return;
+    if (this.#state >= State.CLOSE_RECEIVED) return;
     const ctx = this.#context();
     if (ctx === null) return;
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
-    let frameError = false;
     const cut = (this.#budget ??= new FragmentBudget(this.#options.maxPayload)).scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
@@ -267,22 +261,17 @@ export class IoLoop<Owner> {
         this.#fail(error);
         return;
       }
-      frameError = true;
+      this.#closeAnswer = StatusCode.PROTOCOL_ERROR;
     }
     if (cut >= 0 && ctx.getReadEnabled()) this.#refuseFragments(ctx);
-    const closing = this.#afterRecv(ctx, frameError);
+    this.#afterRecv(ctx);
     // While the socket is blocked nothing is flushed, and every ping read makes wslay queue
     // a pong: a peer that pings without reading would grow that queue without end.
     if (this.#socketBlocked && this.#heldBytes(ctx) > this.#options.maxBufferedAmount) {
       this.#events.overflow(this.#owner);
       return;
     }
-    try {
-      this.#deliver();
-    } finally {
-      // After the messages that came before the close, as the peer sent them.
-      if (closing) this.#events.closing(this.#owner);
-    }
+    this.#deliver();
     // Replies to this read go out now, from inside the 'data' event, rather than after the
     // stream's own bookkeeping: a round trip is that much shorter.
     this.#flushIfScheduled();
@@ -305,37 +294,29 @@ export class IoLoop<Owner> {
       this.#inbox.push({ opcode, data: msg });
       return;
     }
-    this.#closeFrameReceived = true;
     const reason = msg.subarray(2);
     // wslay's own check of close reasons skips the first two bytes of every chunk it is given,
     // so its verdict depends on how the frame was split; this one sees the whole reason.
     if (!isUtf8(reason)) {
-      this.#badCloseReason = true;
+      this.#closeAnswer ||= StatusCode.INVALID_FRAME_PAYLOAD_DATA;
       return;
     }
     this.#closeCode = statusCode === 0 ? StatusCode.NO_STATUS_RCVD : statusCode;
     this.#closeReason = reason;
   }
 
-  /** Bookkeeping after wslay read a chunk; true when the connection started closing. */
-  #afterRecv(ctx: EventContext, frameError: boolean): boolean {
-    let closing = false;
-    if (!this.#readStopped && !ctx.getReadEnabled()) {
-      this.#readStopped = true;
-      closing = true;
-      // wslay has queued a close (unless ours was), which goes out ahead of every queued
-      // message: those are dropped, so their callbacks fail now.
-      this.#failUnflushed();
-      this.#sendingDone = true;
-      this.#closeRequest = null;
-      this.#armCloseTimer();
-      if (frameError) this.#replaceClose(ctx, StatusCode.PROTOCOL_ERROR);
-      else if (this.#badCloseReason) this.#replaceClose(ctx, StatusCode.INVALID_FRAME_PAYLOAD_DATA);
-      else if (!this.#ownCloseQueued && !this.#closeFrameReceived) this.#violationPending = true;
+  /** Bookkeeping after wslay read a chunk. */
+  #afterRecv(ctx: EventContext): void {
+    if (!ctx.getReadEnabled()) {
+      const closeWasSent = this.#state === State.CLOSE_SENT;
+      this.#enter(State.CLOSE_RECEIVED);
+      const answer = this.#closeAnswer;
+      this.#closeAnswer = 0;
+      if (answer !== 0) this.#replaceClose(ctx, answer);
+      else if (!closeWasSent && !ctx.getCloseReceived()) this.#violationUnreported = true;
     }
     if (ctx.wantWrite()) this.#scheduleFlush();
     this.#endIfDone(ctx);
-    return closing;
   }
 
   /**
@@ -348,7 +329,7 @@ export class IoLoop<Owner> {
     this.#closeReason = EMPTY;
     if (!ctx.getCloseSent()) {
       ctx.shutdownWrite();
-      this.#closeSentPastWslay = true;
+      this.#closeWrittenPastWslay = true;
       this.#socket.write(encodeCloseFrame(code, this.#options.role === 'client'));
     }
     this.#events.violation(this.#owner, code);
@@ -359,7 +340,7 @@ export class IoLoop<Owner> {
     const inbox = this.#inbox;
     this.#inbox = [];
     for (const { opcode, data } of inbox) {
-      if (this.#destroyed) return;
+      if (this.#state >= State.DESTROYED) return;
       if (opcode === Opcode.PING) this.#events.ping(this.#owner, data);
       else if (opcode === Opcode.PONG) this.#events.pong(this.#owner, data);
       else this.#events.message(this.#owner, data, opcode === Opcode.BINARY_FRAME);
@@ -381,14 +362,11 @@ export class IoLoop<Owner> {
   }
 
   #flush(): void {
-    if (this.#socketBlocked || this.#destroyed) return;
-    if (this.#ctx === null && this.#closeRequest === null) return;
+    if (this.#socketBlocked || this.#state >= State.DESTROYED) return;
+    const closeRequested = this.#state === State.CLOSE_REQUESTED;
+    if (this.#ctx === null && !closeRequested) return;
     const ctx = this.#context();
-    if (
-      ctx === null ||
-      (!ctx.wantWrite() && this.#closeRequest === null && this.#ahead.length === 0)
-    )
-      return;
+    if (ctx === null || (!ctx.wantWrite() && !closeRequested && this.#ahead.length === 0)) return;
     let output: Buffer;
     try {
       output = ctx.sendAll();
@@ -398,11 +376,10 @@ export class IoLoop<Owner> {
         this.#aheadLength = 0;
       }
       const request = this.#closeRequest;
-      this.#closeRequest = null;
       // Still writable after a full flush means no close is queued or sent yet.
-      if (request !== null && ctx.getWriteEnabled()) {
+      if (closeRequested && request !== null && ctx.getWriteEnabled()) {
         ctx.queueClose(request.code, request.reason);
-        this.#ownCloseQueued = true;
+        this.#enter(State.CLOSE_SENT);
         const close = ctx.sendAll();
         output = output.length === 0 ? close : Buffer.concat([output, close]);
       }
@@ -421,8 +398,8 @@ export class IoLoop<Owner> {
             };
       if (!this.#socket.write(output, done)) this.#socketBlocked = true;
     }
-    if (this.#violationPending && ctx.getCloseSent()) {
-      this.#violationPending = false;
+    if (this.#violationUnreported && ctx.getCloseSent()) {
+      this.#violationUnreported = false;
       this.#closeCode = ctx.getStatusCodeSent();
       this.#events.violation(this.#owner, this.#closeCode);
     }
@@ -438,30 +415,55 @@ export class IoLoop<Owner> {
 
   // --- closing -------------------------------------------------------------------------
 
+  #closeSent(ctx: EventContext): boolean {
+    return ctx.getCloseSent() || this.#closeWrittenPastWslay;
+  }
+
   /** Ends TCP once both close frames have passed, or once wslay can do nothing more. */
   #endIfDone(ctx: EventContext): void {
-    if (this.#ending) return;
-    const closeSent = ctx.getCloseSent() || this.#closeSentPastWslay;
-    if ((closeSent && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
-      this.#ending = true;
-      this.#socket.end();
+    if (this.#state >= State.ENDING) return;
+    if ((this.#closeSent(ctx) && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
+      this.#enter(State.ENDING);
     }
   }
 
   #onEnd(): void {
     // A reply the peer may still read (the echo of its close) goes out before our FIN.
     this.#flush();
-    this.#armCloseTimer();
-    this.#events.closing(this.#owner);
-    if (!this.#ending) {
-      this.#ending = true;
-      this.#socket.end();
-    }
+    if (this.#state < State.ENDING) this.#enter(State.ENDING);
   }
 
   #armCloseTimer(): void {
     if (this.#closeTimer !== null) return;
-    this.#closeTimer = setTimeout(() => this.#socket.destroy(), this.#options.closeTimeout);
+    this.#closeTimer = setTimeout(() => this.destroy(), this.#options.closeTimeout);
+  }
+
+  /** The one place the state changes; what each state begins with is done here. */
+  #enter(to: State): void {
+    this.#state = transition(this.#state, to);
+    switch (to) {
+      case State.CLOSE_REQUESTED:
+        this.#armCloseTimer();
+        this.#scheduleFlush();
+        break;
+      case State.CLOSE_RECEIVED:
+        // wslay has queued a close (unless ours was), which goes out ahead of every queued
+        // message: those are dropped, so their callbacks fail now.
+        this.#failUnflushed();
+        this.#closeRequest = null;
+        this.#armCloseTimer();
+        break;
+      case State.ENDING:
+        this.#armCloseTimer();
+        this.#socket.end();
+        break;
+      case State.DESTROYED:
+        this.#socket.destroy();
+        break;
+      case State.CLOSED:
+        this.#closed();
+        break;
+    }
   }
 
   #fail(error: unknown): void {
@@ -480,13 +482,16 @@ export class IoLoop<Owner> {
   }
 
   #onClose(): void {
+    this.#enter(State.CLOSED);
+  }
+
+  #closed(): void {
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
-    this.#destroyed = true;
     const ctx = this.#ctx;
     let wasClean = false;
     if (ctx !== null) {
-      wasClean = this.#closeFrameReceived && (ctx.getCloseSent() || this.#closeSentPastWslay);
+      wasClean = ctx.getCloseReceived() && this.#closeSent(ctx);
       ctx.free();
       this.#ctx = null;
     }

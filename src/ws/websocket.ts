@@ -26,6 +26,7 @@ import {
   type WebSocketEventMap,
 } from './event-target.js';
 import { Heartbeat, resolveHeartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { readyStateOf } from './connection-state.js';
 import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
@@ -217,7 +218,8 @@ export class WebSocket extends EventEmitter {
   readonly CLOSING = CLOSING;
   readonly CLOSED = CLOSED;
 
-  #readyState = CONNECTING;
+  /** readyState until the connection opens (or instead, when it never does). */
+  #unopenedState: number = CONNECTING;
   #url: string;
   #protocol = '';
   #binaryType: BinaryType = 'nodebuffer';
@@ -281,8 +283,9 @@ export class WebSocket extends EventEmitter {
     );
   }
 
+  /** Once open, the I/O loop's state says it: the two cannot disagree. */
   get readyState(): number {
-    return this.#readyState;
+    return this.#loop === null ? this.#unopenedState : readyStateOf(this.#loop.state);
   }
   get url(): string {
     return this.#url;
@@ -334,10 +337,10 @@ export class WebSocket extends EventEmitter {
       options = undefined;
     }
     const opts: SendOptions = options === undefined ? {} : check.object(options, 'options');
-    if (this.#readyState === CONNECTING) throw this.#notOpenError();
-    const { bytes, isString } = toBytes(data);
     const loop = this.#loop;
-    if (this.#readyState !== OPEN || loop === null || !loop.canSend) {
+    if (loop === null && this.#unopenedState === CONNECTING) throw this.#notOpenError();
+    const { bytes, isString } = toBytes(data);
+    if (loop === null || this.readyState !== OPEN) {
       this.#notOpen(callback);
       return false;
     }
@@ -387,8 +390,8 @@ export class WebSocket extends EventEmitter {
    * close frame is empty, and the peer reports 1005.
    */
   close(code?: number, reason?: string | Buffer): void {
-    if (this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
+    if (this.readyState === CLOSED) return;
+    if (this.readyState === CONNECTING) {
       this.#abortHandshake?.(
         new Error('WebSocket was closed before the connection was established'),
       );
@@ -406,30 +409,28 @@ export class WebSocket extends EventEmitter {
     if (reasonBytes !== undefined && reasonBytes.length > MAX_REASON_BYTES) {
       throw new RangeError(`The message must not be greater than ${MAX_REASON_BYTES} bytes`);
     }
-    this.#readyState = CLOSING;
     this.#loop?.close(code, reasonBytes === undefined ? undefined : Buffer.from(reasonBytes));
   }
 
   /** Ends the connection at once, without a closing handshake. */
   terminate(): void {
-    if (this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
+    if (this.readyState === CLOSED) return;
+    if (this.readyState === CONNECTING) {
       this.#abortHandshake?.(
         new Error('WebSocket was closed before the connection was established'),
       );
       return;
     }
-    this.#readyState = CLOSING;
     this.#loop?.destroy();
   }
 
   /** Stops reading from the socket; messages wait in the kernel. */
   pause(): void {
-    if (this.#readyState !== CONNECTING && this.#readyState !== CLOSED) this.#loop?.pause();
+    if (this.readyState !== CONNECTING && this.readyState !== CLOSED) this.#loop?.pause();
   }
 
   resume(): void {
-    if (this.#readyState !== CONNECTING && this.#readyState !== CLOSED) this.#loop?.resume();
+    if (this.readyState !== CONNECTING && this.readyState !== CLOSED) this.#loop?.resume();
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage<RawData>> {
@@ -490,7 +491,6 @@ export class WebSocket extends EventEmitter {
     });
     this.#loop = loop;
     this.#protocol = protocol;
-    this.#readyState = OPEN;
     loop.start(head);
     if (this.#heartbeatOptions !== null) {
       this.#heartbeat = new Heartbeat(
@@ -529,10 +529,10 @@ export class WebSocket extends EventEmitter {
   /** Ends a connection that never opened; `error` null when the application knows why. */
   #handshakeFailed(error: Error | null): void {
     this.#abortHandshake = null;
-    this.#readyState = CLOSING;
+    this.#unopenedState = CLOSING;
     process.nextTick(() => {
       if (error !== null) this.#emitError(error);
-      this.#readyState = CLOSED;
+      this.#unopenedState = CLOSED;
       this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY);
     });
   }
@@ -547,9 +547,6 @@ export class WebSocket extends EventEmitter {
       pong: (ws, data) => {
         ws.#heartbeat?.alive();
         ws.emit('pong', data);
-      },
-      closing: (ws) => {
-        if (ws.#readyState === OPEN) ws.#readyState = CLOSING;
       },
       violation: (ws, code) =>
         ws.#emitError(
@@ -569,7 +566,6 @@ export class WebSocket extends EventEmitter {
       },
       closed: (ws, code, reason, wasClean) => {
         ws.#heartbeat?.stop();
-        ws.#readyState = CLOSED;
         ws.#wasClean = wasClean;
         ws.#fragments = [];
         ws.#failCallbacks(ws.#fragmentCallbacks);
@@ -598,26 +594,22 @@ export class WebSocket extends EventEmitter {
     } else if (typeof mask === 'function') {
       callback = mask;
     }
-    if (this.#readyState === CONNECTING) throw this.#notOpenError();
+    if (this.readyState === CONNECTING) throw this.#notOpenError();
     const { bytes } = toBytes(data);
     if (bytes.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
-    if (
-      this.#readyState !== OPEN ||
-      this.#loop === null ||
-      !this.#loop.send(opcode, bytes, callback)
-    ) {
+    if (this.#loop === null || !this.#loop.send(opcode, bytes, callback)) {
       this.#notOpen(callback);
     }
   }
 
   #heartbeatPing(): void {
-    if (this.#readyState === OPEN) this.#loop?.send(Opcode.PING, EMPTY, undefined);
+    this.#loop?.send(Opcode.PING, EMPTY, undefined);
   }
 
   #heartbeatTimeout(): void {
-    if (this.#readyState !== OPEN && this.#readyState !== CLOSING) return;
+    if (this.readyState !== OPEN && this.readyState !== CLOSING) return;
     this.#emitError(
       connectionError(
         `The peer did not answer a ping within ${this.#heartbeatOptions?.timeout} ms`,
@@ -645,8 +637,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #notOpenError(): Error {
-    // Still OPEN while messages that came with the peer's close are delivered, but closing.
-    const state = this.#readyState === OPEN ? CLOSING : this.#readyState;
+    const state = this.readyState;
     return new Error(`WebSocket is not open: readyState ${state} (${stateNames[state]})`);
   }
 
