@@ -3,8 +3,11 @@
  *
  * The server owns its local subscribers and always delivers a local publish to them itself;
  * the broker only carries messages between processes. A broker must not echo a process's own
- * publish back to it (or the server must be able to tell), so that each local subscriber gets
- * each message once.
+ * publish back to it, so that each local subscriber gets each message once.
+ *
+ * A broker reports its own failures (RedisBroker: its 'error' event), because they concern
+ * every server and publisher that uses it, and a server's 'error' event has no listener in
+ * most programs (an EventEmitter throws then). So the server ignores a rejected `publish()`.
  */
 export interface Broker {
   /**
@@ -18,7 +21,8 @@ export interface Broker {
   unsubscribe(topic: string): void;
   /**
    * Carries a message to every other process. Resolves once the broker has handed it on;
-   * rejects when it cannot (for example while the broker is disconnected).
+   * rejects when it cannot (for example while the broker is disconnected). `data` is the
+   * broker's to keep: the server does not reuse it.
    */
   publish(topic: string, data: Buffer, isBinary: boolean): Promise<void>;
   /** Stops the broker and releases what it holds. */
@@ -29,6 +33,4 @@ export interface Broker {
 export interface BrokerSink {
   /** A message published in another process. */
   deliver(topic: string, data: Buffer, isBinary: boolean): void;
-  /** A failure the broker cannot report through a `publish()` promise. */
-  error(error: Error): void;
 }

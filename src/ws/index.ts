@@ -1,6 +1,7 @@
 export { WebSocket } from './websocket.js';
 export type {
   BinaryType,
+  BroadcastOverflow,
   ClientOptions,
   ConnectionOptions,
   HeartbeatOptions,
@@ -11,6 +12,8 @@ export type {
 } from './websocket.js';
 export { WebSocketServer } from './websocket-server.js';
 export type {
+  BroadcastOptions,
+  PublishOptions,
   ServerOptions,
   VerifyClientCallback,
   VerifyClientInfo,
@@ -22,3 +25,4 @@ export type { AddEventListenerOptions, EventListener, WebSocketEventMap } from '
 export type { ReceivedMessage } from './message-iterator.js';
 export { defaultLimits } from './limits.js';
 export type { Limits } from './limits.js';
+export type { Broker, BrokerSink } from './broker.js';

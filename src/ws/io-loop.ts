@@ -6,6 +6,7 @@ import { EventContext, type Backend, type RecvFromListener } from '../event-cont
 import { encodeCloseFrame } from './close-frame.js';
 import { State, transition } from './connection-state.js';
 import { FragmentBudget } from './fragment-budget.js';
+import { encodeServerFrame } from './server-frame.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -198,24 +199,54 @@ export class IoLoop<Owner> {
   /** Queues a message; false when the connection can no longer send one. */
   send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
     if (this.#state !== State.OPEN) return false;
+    // A server's frames are not masked, so a connection that has read nothing yet frames its
+    // own: sending alone (a broadcast, a heartbeat ping) never makes a context.
+    if (this.#ctx === null && this.#options.role === 'server') {
+      return this.sendFrame(encodeServerFrame(opcode, data), callback);
+    }
     const ctx = this.#context();
     if (ctx === null) return false;
     // wslay sends a control frame ahead of the messages it holds; ws keeps the order of
     // the calls, so what was sent before a ping or pong is written first.
-    if (opcode >= Opcode.CONNECTION_CLOSE && ctx.getQueuedMsgCount() > 0) {
-      try {
-        const ahead = ctx.sendAll();
-        if (ahead.length > 0) this.#ahead.push(ahead);
-        this.#aheadLength += ahead.length;
-      } catch (error) {
-        this.#fail(error);
-        return false;
-      }
+    if (
+      opcode >= Opcode.CONNECTION_CLOSE &&
+      ctx.getQueuedMsgCount() > 0 &&
+      !this.#takeQueued(ctx)
+    ) {
+      return false;
     }
     ctx.queueMsg({ opcode, msg: data });
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
     return true;
+  }
+
+  /**
+   * Queues a frame encoded already (a server's: unmasked), behind everything queued before
+   * it. The same Buffer may be handed to many connections: it is written, never changed.
+   */
+  sendFrame(frame: Buffer, callback: SendCallback | undefined): boolean {
+    if (this.#state !== State.OPEN) return false;
+    const ctx = this.#ctx;
+    if (ctx !== null && ctx.getQueuedMsgCount() > 0 && !this.#takeQueued(ctx)) return false;
+    this.#ahead.push(frame);
+    this.#aheadLength += frame.length;
+    if (callback !== undefined) this.#unflushed.push(callback);
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** Takes the frames wslay holds out of it, so that what is queued next follows them. */
+  #takeQueued(ctx: EventContext): boolean {
+    try {
+      const ahead = ctx.sendAll();
+      if (ahead.length > 0) this.#ahead.push(ahead);
+      this.#aheadLength += ahead.length;
+      return true;
+    } catch (error) {
+      this.#fail(error);
+      return false;
+    }
   }
 
   /** Starts the closing handshake once everything sent before it is out. */
@@ -364,17 +395,18 @@ export class IoLoop<Owner> {
   #flush(): void {
     if (this.#socketBlocked || this.#state >= State.DESTROYED) return;
     const closeRequested = this.#state === State.CLOSE_REQUESTED;
-    if (this.#ctx === null && !closeRequested) return;
+    if (this.#ctx === null && !closeRequested) {
+      // Only frames encoded past wslay are waiting: no context is needed to write them.
+      if (this.#ahead.length === 0) return;
+      this.#write(this.#takeAhead(EMPTY));
+      this.#events.writable(this.#owner);
+      return;
+    }
     const ctx = this.#context();
     if (ctx === null || (!ctx.wantWrite() && !closeRequested && this.#ahead.length === 0)) return;
     let output: Buffer;
     try {
-      output = ctx.sendAll();
-      if (this.#ahead.length > 0) {
-        output = Buffer.concat([...this.#ahead, output]);
-        this.#ahead = [];
-        this.#aheadLength = 0;
-      }
+      output = this.#takeAhead(ctx.sendAll());
       const request = this.#closeRequest;
       // Still writable after a full flush means no close is queued or sent yet.
       if (closeRequested && request !== null && ctx.getWriteEnabled()) {
@@ -387,17 +419,7 @@ export class IoLoop<Owner> {
       this.#fail(error);
       return;
     }
-    const callbacks = this.#unflushed;
-    this.#unflushed = [];
-    if (output.length > 0) {
-      const done =
-        callbacks.length === 0
-          ? undefined
-          : (error?: Error | null) => {
-              for (const callback of callbacks) callback(error ?? undefined);
-            };
-      if (!this.#socket.write(output, done)) this.#socketBlocked = true;
-    }
+    this.#write(output);
     if (this.#violationUnreported && ctx.getCloseSent()) {
       this.#violationUnreported = false;
       this.#closeCode = ctx.getStatusCodeSent();
@@ -405,6 +427,31 @@ export class IoLoop<Owner> {
     }
     this.#endIfDone(ctx);
     this.#events.writable(this.#owner);
+  }
+
+  /** The frames taken ahead of wslay, then `rest`; a lone frame is written as it is. */
+  #takeAhead(rest: Buffer): Buffer {
+    const ahead = this.#ahead;
+    if (ahead.length === 0) return rest;
+    this.#ahead = [];
+    this.#aheadLength = 0;
+    if (ahead.length === 1 && rest.length === 0) return ahead[0]!;
+    if (rest.length > 0) ahead.push(rest);
+    return Buffer.concat(ahead);
+  }
+
+  /** One socket write for everything flushed; it completes the callbacks of what it holds. */
+  #write(output: Buffer): void {
+    const callbacks = this.#unflushed;
+    this.#unflushed = [];
+    if (output.length === 0) return;
+    const done =
+      callbacks.length === 0
+        ? undefined
+        : (error?: Error | null) => {
+            for (const callback of callbacks) callback(error ?? undefined);
+          };
+    if (!this.#socket.write(output, done)) this.#socketBlocked = true;
   }
 
   #onDrain(): void {

@@ -4,7 +4,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { Opcode } from '../constants.js';
 import * as check from '../validate.js';
+import type { Broker } from './broker.js';
 import {
   acceptResponseLines,
   checkUpgradeRequest,
@@ -12,11 +14,16 @@ import {
   type Refusal,
 } from './handshake.js';
 import type { Limits } from './limits.js';
+import { encodeServerFrame } from './server-frame.js';
+import { Topics } from './topics.js';
 import {
   acceptedWebSocket,
   resolveConnection,
+  sendSharedFrame,
+  toBytes,
+  WebSocket,
+  type BroadcastOverflow,
   type ConnectionOptions,
-  type WebSocket,
 } from './websocket.js';
 
 export interface VerifyClientInfo {
@@ -57,6 +64,28 @@ export interface ServerOptions extends ConnectionOptions {
   handshakeTimeout?: number;
   /** Largest total size of a handshake request's headers (default 16 KiB). */
   maxHeaderSize?: number;
+  /** Carries `publish()` to the servers of other processes; without one, topics are local. */
+  broker?: Broker;
+  /**
+   * What `broadcast()` and `publish()` do with a connection that would go over its
+   * `maxBufferedAmount`: 'terminate' it, as `send()` does (the default), or 'skip' the message
+   * for it alone.
+   */
+  broadcastOverflow?: BroadcastOverflow;
+}
+
+export interface BroadcastOptions {
+  /** Send as a binary message; the default is false for strings, true otherwise. */
+  binary?: boolean;
+  /** A connection, or several, left out. */
+  except?: WebSocket | Iterable<WebSocket>;
+  /** Only the connections for which it returns true. */
+  filter?: (ws: WebSocket) => boolean;
+}
+
+export interface PublishOptions {
+  /** Send as a binary message; the default is false for strings, true otherwise. */
+  binary?: boolean;
 }
 
 const RUNNING = 0;
@@ -127,6 +156,9 @@ export class WebSocketServer extends EventEmitter {
   /** On its own server: sockets still in their opening handshake, and their deadlines. */
   /** Sockets whose handshake is under way: the deadline's timer and the socket's close listener. */
   readonly #handshakes = new Map<Duplex, { timer: NodeJS.Timeout; onClose: () => void }>();
+  readonly #broker: Broker | null;
+  readonly #topics: Topics<WebSocket>;
+  readonly #overflow: BroadcastOverflow;
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -139,6 +171,9 @@ export class WebSocketServer extends EventEmitter {
     }
     // Every option is checked now, so that a bad one fails here, not at the first connection.
     this.#limits = resolveConnection(opts).limits;
+    this.#overflow = resolveOverflow(opts.broadcastOverflow);
+    this.#broker = opts.broker === undefined ? null : checkBroker(opts.broker);
+    this.#topics = new Topics(this.#broker);
     this.options = { clientTracking: true, ...opts };
     this.#connectionOptions = {
       backend: opts.backend,
@@ -148,6 +183,15 @@ export class WebSocketServer extends EventEmitter {
       closeTimeout: opts.closeTimeout,
       heartbeat: opts.heartbeat,
     };
+
+    // Last, once every option is known good: a broker serves one server.
+    this.#broker?.attach({
+      deliver: (topic, data, isBinary) => {
+        if (this.#topics.get(topic) !== undefined) {
+          this.#toSubscribers(topic, this.#frame(data, isBinary).frame);
+        }
+      },
+    });
 
     if (opts.port !== undefined) {
       const server = http.createServer(
@@ -167,6 +211,73 @@ export class WebSocketServer extends EventEmitter {
       this.#server = opts.server;
       this.#listen(opts.server);
     }
+  }
+
+  /**
+   * Sends one message to every open connection in `clients` (less `except`, and those
+   * `filter` refuses). It is framed once; each connection writes it after what it has queued.
+   * Returns how many connections it was queued for.
+   */
+  broadcast(data: unknown, options?: BroadcastOptions): number {
+    const opts: BroadcastOptions = options === undefined ? {} : check.object(options, 'options');
+    const { except, filter } = opts;
+    if (filter !== undefined && typeof filter !== 'function') {
+      throw new TypeError(`options.filter must be a function, got ${check.show(filter)}`);
+    }
+    const left = exceptSet(except);
+    const frame = this.#frame(data, opts.binary).frame;
+    let count = 0;
+    for (const ws of this.clients) {
+      if (ws === except || left?.has(ws) === true || (filter !== undefined && !filter(ws))) {
+        continue;
+      }
+      if (sendSharedFrame(ws, frame, this.#overflow)) count++;
+    }
+    return count;
+  }
+
+  /**
+   * Sends one message to every subscriber of `topic`: those of this server, and through the
+   * broker those of every other process that shares it. Returns how many connections of this
+   * server it was queued for. A broker's failure to carry it is the broker's to report (see
+   * its 'error' event).
+   */
+  publish(topic: string, data: unknown, options?: PublishOptions): number {
+    if (typeof topic !== 'string') {
+      throw new TypeError(`topic must be a string, got ${check.show(topic)}`);
+    }
+    const opts: PublishOptions = options === undefined ? {} : check.object(options, 'options');
+    const { frame, payload, isBinary } = this.#frame(data, opts.binary);
+    const count = this.#toSubscribers(topic, frame);
+    // The frame's payload is a copy of the caller's bytes, which they may reuse at once.
+    this.#broker?.publish(topic, payload, isBinary).catch(ignore);
+    return count;
+  }
+
+  /** How many connections of this server are subscribed to `topic`. */
+  numSubscribers(topic: string): number {
+    if (typeof topic !== 'string') {
+      throw new TypeError(`topic must be a string, got ${check.show(topic)}`);
+    }
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  #frame(
+    data: unknown,
+    binary: boolean | undefined,
+  ): { frame: Buffer; payload: Buffer; isBinary: boolean } {
+    const { bytes, isString } = toBytes(data);
+    const isBinary = binary ?? !isString;
+    const frame = encodeServerFrame(isBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, bytes);
+    return { frame, payload: frame.subarray(frame.length - bytes.length), isBinary };
+  }
+
+  #toSubscribers(topic: string, frame: Buffer): number {
+    const subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) return 0;
+    let count = 0;
+    for (const ws of subscribers) if (sendSharedFrame(ws, frame, this.#overflow)) count++;
+    return count;
   }
 
   /** The bound address of the server, as `net.Server.address()` gives it. */
@@ -337,7 +448,13 @@ export class WebSocketServer extends EventEmitter {
     }
     let ws: WebSocket;
     try {
-      ws = acceptedWebSocket(socket as Socket, head, protocol ?? '', this.#connectionOptions);
+      ws = acceptedWebSocket(
+        socket as Socket,
+        head,
+        protocol ?? '',
+        this.#connectionOptions,
+        this.#topics,
+      );
     } catch {
       this.#refuse(socket, { status: 500, message: 'The connection could not be set up' });
       return;
@@ -361,6 +478,43 @@ export class WebSocketServer extends EventEmitter {
     }
     callback(ws, req);
   }
+}
+
+function exceptSet(except: unknown): ReadonlySet<WebSocket> | null {
+  if (except === undefined || except instanceof WebSocket) return null;
+  if (
+    typeof except !== 'object' ||
+    except === null ||
+    typeof (except as Partial<Iterable<WebSocket>>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new TypeError(
+      `options.except must be a WebSocket or an iterable of them, got ${check.show(except)}`,
+    );
+  }
+  return new Set(except as Iterable<WebSocket>);
+}
+
+function resolveOverflow(value: unknown): BroadcastOverflow {
+  if (value === undefined) return 'terminate';
+  if (value === 'terminate' || value === 'skip') return value;
+  throw new TypeError(
+    `options.broadcastOverflow must be 'terminate' or 'skip', got ${check.show(value)}`,
+  );
+}
+
+function checkBroker(broker: unknown): Broker {
+  const methods = ['attach', 'subscribe', 'unsubscribe', 'publish', 'close'] as const;
+  const candidate = broker as Partial<Record<(typeof methods)[number], unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    methods.some((name) => typeof candidate[name] !== 'function')
+  ) {
+    throw new TypeError(
+      `options.broker must have the methods ${methods.join(', ')}, got ${check.show(broker)}`,
+    );
+  }
+  return candidate as Broker;
 }
 
 function destroyOnError(this: Duplex): void {

@@ -30,6 +30,7 @@ import { readyStateOf } from './connection-state.js';
 import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
+import type { Topics } from './topics.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
@@ -92,8 +93,18 @@ class Accepted {
     readonly head: Buffer,
     readonly protocol: string,
     readonly options: ConnectionOptions,
+    readonly topics: Topics<WebSocket>,
   ) {}
 }
+
+/**
+ * What a server does with a connection whose peer leaves more than `maxBufferedAmount` bytes
+ * unread when a broadcast or publish comes: end it, as `send()` does, or skip the message.
+ */
+export type BroadcastOverflow = 'terminate' | 'skip';
+
+/** Queues a frame encoded once for many connections; false when `ws` does not take it. */
+export let sendSharedFrame: (ws: WebSocket, frame: Buffer, whenFull: BroadcastOverflow) => boolean;
 
 /** An Error with the ws package's `code`, and the close code that was sent for it. */
 let ioEvents: IoEvents<WebSocket>;
@@ -111,7 +122,7 @@ const violationCodes: Record<number, string> = {
   [StatusCode.MESSAGE_TOO_BIG]: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
 };
 
-function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
+export function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
   if (typeof data === 'string') return { bytes: Buffer.from(data), isString: true };
   if (typeof data === 'number') return { bytes: Buffer.from(String(data)), isString: true };
   if (data instanceof Uint8Array) return { bytes: data, isString: false };
@@ -234,6 +245,9 @@ export class WebSocket extends EventEmitter {
   #fragments: Uint8Array[] = [];
   #fragmentsBinary = false;
   #fragmentCallbacks: SendCallback[] = [];
+  /** The server's topics, for a connection it accepted; null for a client. */
+  #topics: Topics<WebSocket> | null = null;
+  #subscriptions: Set<string> | null = null;
 
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
   constructor(address: string | URL, options?: ClientOptions);
@@ -249,6 +263,7 @@ export class WebSocket extends EventEmitter {
       this.#heartbeatOptions = heartbeat;
       this.#backend = backend;
       this.#url = '';
+      this.#topics = address.topics;
       this.#attach(address.socket, address.head, address.protocol, 'server');
       return;
     }
@@ -433,6 +448,32 @@ export class WebSocket extends EventEmitter {
     if (this.readyState !== CONNECTING && this.readyState !== CLOSED) this.#loop?.resume();
   }
 
+  /**
+   * Subscribes this connection to `topic`: the server's `publish(topic, ...)` reaches it,
+   * from this process or, through the server's broker, from any other. Only for connections
+   * a WebSocketServer accepted; a closed connection subscribes to nothing.
+   */
+  subscribe(topic: string): void {
+    const topics = this.#serverTopics(topic, 'subscribe');
+    if (this.readyState === CLOSED || !topics.add(this, topic)) return;
+    (this.#subscriptions ??= new Set()).add(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    const topics = this.#serverTopics(topic, 'unsubscribe');
+    if (topics.delete(this, topic)) this.#subscriptions?.delete(topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    this.#serverTopics(topic, 'isSubscribed');
+    return this.#subscriptions?.has(topic) ?? false;
+  }
+
+  /** The topics this connection is subscribed to. */
+  get topics(): string[] {
+    return this.#subscriptions === null ? [] : [...this.#subscriptions];
+  }
+
   [Symbol.asyncIterator](): AsyncIterableIterator<ReceivedMessage<RawData>> {
     return iterateMessages<RawData>(this);
   }
@@ -480,6 +521,16 @@ export class WebSocket extends EventEmitter {
   }
 
   // --- internals -------------------------------------------------------------------------
+
+  #serverTopics(topic: unknown, method: string): Topics<WebSocket> {
+    if (typeof topic !== 'string') {
+      throw new TypeError(`topic must be a string, got ${check.show(topic)}`);
+    }
+    if (this.#topics === null) {
+      throw new Error(`${method}() is for connections a WebSocketServer accepted, not clients`);
+    }
+    return this.#topics;
+  }
 
   #attach(socket: Socket, head: Buffer, protocol: string, role: 'server' | 'client'): void {
     const loop = new IoLoop(socket, ioEvents, this, {
@@ -566,12 +617,25 @@ export class WebSocket extends EventEmitter {
       },
       closed: (ws, code, reason, wasClean) => {
         ws.#heartbeat?.stop();
+        if (ws.#subscriptions !== null) {
+          for (const topic of ws.#subscriptions) ws.#topics?.delete(ws, topic);
+          ws.#subscriptions = null;
+        }
         ws.#wasClean = wasClean;
         ws.#fragments = [];
         ws.#failCallbacks(ws.#fragmentCallbacks);
         ws.#fragmentCallbacks = [];
         ws.emit('close', code, reason);
       },
+    };
+    sendSharedFrame = (ws, frame, whenFull) => {
+      const loop = ws.#loop;
+      if (loop === null || ws.readyState !== OPEN) return false;
+      if (ws.bufferedAmount + frame.length > ws.#limits.maxBufferedAmount) {
+        if (whenFull === 'terminate') ws.#bufferFull(undefined);
+        return false;
+      }
+      return loop.sendFrame(frame, undefined);
     };
   }
 
@@ -663,8 +727,9 @@ export function acceptedWebSocket(
   head: Buffer,
   protocol: string,
   options: ConnectionOptions,
+  topics: Topics<WebSocket>,
 ): WebSocket {
   // The constructor's server-side form is kept out of its public signatures.
   const construct = WebSocket as unknown as new (accepted: Accepted) => WebSocket;
-  return new construct(new Accepted(socket, head, protocol, options));
+  return new construct(new Accepted(socket, head, protocol, options, topics));
 }

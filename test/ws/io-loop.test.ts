@@ -98,6 +98,39 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     await srv.close();
   });
 
+  test('a server connection that only sends frames its messages itself: no wslay context', async () => {
+    const srv = await countingServer(backend);
+    const made = vi.spyOn(EventContext, 'server');
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = (await connection) as [WebSocket];
+    const big = Buffer.alloc(70_000, 7);
+    const written = new Promise<Error | undefined>((resolve) => ws.send('first', resolve));
+    ws.send(big);
+    ws.ping('p');
+    ws.send(Buffer.alloc(200, 1), { binary: false });
+    expect(await written).toBeUndefined();
+    await until(() => parseFrames(peer.received).length === 4);
+    expect(made).not.toHaveBeenCalled();
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => [f.opcode, f.payload.length])).toEqual([
+      [0x1, 5],
+      [0x2, 70_000],
+      [0x9, 1],
+      [0x1, 200],
+    ]);
+    expect(frames[1]!.payload.equals(big)).toBe(true);
+    // The first read makes the context; what is sent after it still follows what came before.
+    const echoed = once(ws, 'message');
+    peer.write(frame(0x1, 'in'));
+    await echoed;
+    expect(made).toHaveBeenCalledTimes(1);
+    ws.send('after');
+    await until(() => parseFrames(peer.received).length === 5);
+    expect(parseFrames(peer.received)[4]!.payload.toString()).toBe('after');
+    await srv.close();
+  });
+
   test('a context that cannot be made fails that connection with an error, not the process', async () => {
     const srv = await countingServer(backend);
     const connection = once(srv.wss, 'connection');
@@ -107,17 +140,20 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
       throw new Error('wslay could not create a context (out of memory)');
     });
     const errors: Error[] = [];
+    const afterError: (Error | undefined)[] = [];
     ws.on('error', (error) => {
       errors.push(error);
-      ws.send('after the error'); // finds the connection gone: no second attempt, no second error
+      // Finds the connection gone: no second attempt, no second error.
+      ws.send('after the error', (e) => afterError.push(e));
     });
-    const sent = new Promise<Error | undefined>((resolve) => ws.send('hello', resolve));
-    expect((await sent)?.message).toMatch(/not open/);
+    peer.write(frame(0x1, 'hello'));
     const { code } = await closed(ws);
     expect(code).toBe(1006);
     expect(errors.map((e) => e.message)).toEqual([
       'wslay could not create a context (out of memory)',
     ]);
+    await until(() => afterError.length === 1);
+    expect(afterError[0]?.message).toMatch(/not open/);
     await peer.closed;
     await srv.close();
   });
