@@ -14,6 +14,8 @@ import { BUILD_DIR, build } from './lib/build.js';
 import { OPCODE_BINARY, maskedFrame, payload } from './lib/frames.js';
 import { median } from './lib/stats.js';
 
+// Receiver and Sender are ws internals that @types/ws does not declare, hence the typed require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Receiver, Sender } = require('ws') as {
   Receiver: new (o: object) => import('node:stream').Writable;
   Sender: new (socket: object) => { send(d: unknown, o: object): void };

@@ -164,7 +164,9 @@ function e2eSection(r: RunResults): string {
       for (const [kind, v] of Object.entries(c.servers)) {
         if (!v) continue;
         const vs = (x: Record<string, number> | undefined) =>
-          kind === 'ws' ? '1.00×' : ratio(kind === 'raw' ? 1 / x?.['ws/raw']! : x?.[`${kind}/ws`]);
+          kind === 'ws'
+            ? '1.00×'
+            : ratio(kind === 'raw' ? 1 / (x?.['ws/raw'] ?? NaN) : x?.[`${kind}/ws`]);
         rows.push([
           sizeLabel(c.size),
           SERVER_NAMES[kind] ?? kind,

@@ -17,7 +17,7 @@ class Participant {
     this.name = name;
     this.ws = new WebSocket(`${url}?name=${encodeURIComponent(name)}`);
     this.ws.on('message', (data) => {
-      const event = JSON.parse(String(data)) as ChatEvent;
+      const event = JSON.parse((data as Buffer).toString()) as ChatEvent; // text: a Buffer
       this.#seen.push(event);
       const line =
         event.type === 'message' ? `${event.name}: ${event.text}` : `(${event.name} ${event.type})`;

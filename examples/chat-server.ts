@@ -102,7 +102,9 @@ export async function startChatServer({
     ws.on('message', (data, isBinary) => {
       let text: unknown;
       try {
-        text = isBinary ? undefined : (JSON.parse(String(data)) as { text?: unknown }).text;
+        // A text message arrives as a Buffer.
+        const json = isBinary ? undefined : (data as Buffer).toString();
+        text = json === undefined ? undefined : (JSON.parse(json) as { text?: unknown }).text;
       } catch {
         text = undefined;
       }

@@ -487,6 +487,8 @@ export class EventContext {
         return -1;
       }
       try {
+        // Called without `this`, as genmask is: every callback gets the context as an argument.
+        // eslint-disable-next-line @typescript-eslint/unbound-method
         const callback = this.#callbacks[name];
         if (callback === undefined) {
           this.#fail(new Error(`the ${name} callback was removed by configSetCallbacks()`), true);

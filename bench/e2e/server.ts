@@ -51,7 +51,9 @@ async function listenWebSocket(): Promise<number> {
     const { WebSocketServer } = await import('ws');
     server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   } else {
+    // Loaded only in the processes that serve with wslay.
     const { WebSocketServer } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('../../src/index.js') as typeof import('../../src/index.js');
     server = new WebSocketServer({
       host: '127.0.0.1',

@@ -6,6 +6,8 @@
 let nativeSkipped: string | null = null;
 
 export function checkNative(): string | null {
+  // Loaded on first use, as the benchmark processes that measure ws never load this package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { nativeLoadError } = require('../../src/index.js') as typeof import('../../src/index.js');
   if (nativeLoadError !== null && process.env.WSLAY_REQUIRE_NATIVE === '1') {
     throw new Error(

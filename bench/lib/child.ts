@@ -125,18 +125,21 @@ export class Child {
 
 /** The child side: answers each request with `handler`'s result. `{ op: 'exit' }` exits. */
 export function serve(handler: (body: Record<string, unknown>) => unknown): void {
-  process.on('message', async (msg: { id: number; body: Record<string, unknown> }) => {
-    if (msg.body.op === 'exit') {
-      process.disconnect?.();
-      setImmediate(() => process.exit(0));
-      return;
-    }
+  const answer = async (msg: { id: number; body: Record<string, unknown> }): Promise<void> => {
     try {
       const value = await handler(msg.body);
       process.send!({ id: msg.id, ok: true, value });
     } catch (error) {
       process.send!({ id: msg.id, ok: false, error: (error as Error)?.stack ?? String(error) });
     }
+  };
+  process.on('message', (msg: { id: number; body: Record<string, unknown> }) => {
+    if (msg.body.op === 'exit') {
+      process.disconnect?.();
+      setImmediate(() => process.exit(0));
+      return;
+    }
+    void answer(msg);
   });
 }
 

@@ -59,12 +59,14 @@ function messagesPerPass(size: number): number {
 let wslayModule: typeof Wslay | undefined;
 function wslay(): typeof Wslay {
   // Loaded on first use: the `ws` processes never load this package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   wslayModule ??= require('../../src/index.js') as typeof Wslay;
   return wslayModule;
 }
 
 let wsModule: typeof import('ws') | undefined;
 function ws(): typeof import('ws') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, too
   wsModule ??= require('ws') as typeof import('ws');
   return wsModule;
 }

@@ -54,7 +54,7 @@ serve((body) => {
   let passes = 0;
   const start = performance.now();
   const cpu0 = process.cpuUsage();
-  let cpuUs = 0;
+  let cpuUs: number;
   do {
     msgs += runner.pass();
     passes++;

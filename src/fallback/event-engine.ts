@@ -89,9 +89,13 @@ export class FallbackEventEngine implements EventEngine {
     // A missing transport callback would crash wslay; here it fails like a failing one.
     this.#io = {
       recv: (buf, flags) =>
-        this.#callbacks & CallbackBit.RECV ? this.#hooks!.recv(buf, flags) : this.#missingCallback(),
+        this.#callbacks & CallbackBit.RECV
+          ? this.#hooks!.recv(buf, flags)
+          : this.#missingCallback(),
       send: (data, flags) =>
-        this.#callbacks & CallbackBit.SEND ? this.#hooks!.send(data, flags) : this.#missingCallback(),
+        this.#callbacks & CallbackBit.SEND
+          ? this.#hooks!.send(data, flags)
+          : this.#missingCallback(),
       genmask: (buf) => (this.#callbacks & CallbackBit.GENMASK ? this.#hooks!.genmask(buf) : -1),
     };
   }

@@ -76,6 +76,7 @@ const kAttribute = Symbol('attribute');
 
 type AnyEventListener = EventListener<never>;
 // The shape EventEmitter takes listeners in.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (...args: any[]) => void;
 type Wrapper = Handler & { [kListener]: AnyEventListener; [kAttribute]: boolean };
 
@@ -100,7 +101,8 @@ function wrap(type: EventType, listener: AnyEventListener): Handler {
         data: Buffer | ArrayBuffer | Buffer[],
         isBinary: boolean,
       ) {
-        call(listener, this, new MessageEvent(isBinary ? data : String(data)));
+        // A text message always arrives as a Buffer, whatever binaryType says.
+        call(listener, this, new MessageEvent(isBinary ? data : (data as Buffer).toString()));
       };
     case 'close':
       return function onClose(this: EventHost, code: number, reason: Buffer) {

@@ -104,10 +104,16 @@ export interface WebSocketServerEvents {
   headers: (headers: string[], request: IncomingMessage) => void;
 }
 
-/** EventEmitter's own listener type, for the names not listed above. */
+/**
+ * EventEmitter's own listener type, for the names not listed above: `any` so that a listener
+ * for an event of the application's own gets its arguments untyped, as with ws.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyListener = (...args: any[]) => void;
 
 /** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
+// Safe merging: the interface only retypes methods the class inherits from EventEmitter.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface WebSocketServer {
   on<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
   on(event: string | symbol, listener: AnyListener): this;
@@ -141,6 +147,7 @@ export interface WebSocketServer {
  * A WebSocket server with the API of the ws package: on a port of its own, on an existing
  * HTTP(S) server, or fed upgrade requests by the application (`noServer`).
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class WebSocketServer extends EventEmitter {
   /** The open connections (none are kept when `clientTracking` is false). */
   readonly clients = new Set<WebSocket>();

@@ -191,10 +191,16 @@ export interface WebSocketEvents {
   'unexpected-response': (request: ClientRequest, response: IncomingMessage) => void;
 }
 
-/** EventEmitter's own listener type, for the names not listed above. */
+/**
+ * EventEmitter's own listener type, for the names not listed above: `any` so that a listener
+ * for an event of the application's own gets its arguments untyped, as with ws.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyListener = (...args: any[]) => void;
 
 /** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
+// Safe merging: the interface only retypes methods the class inherits from EventEmitter.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface WebSocket {
   on<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
   on(event: string | symbol, listener: AnyListener): this;
@@ -219,6 +225,7 @@ export interface WebSocket {
  * A WebSocket connection with the API of the ws package: a client when constructed with an
  * address, or the server's end of a connection that WebSocketServer accepted.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;

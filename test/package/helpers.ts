@@ -149,9 +149,10 @@ function buildFixture(dir: string): Fixture {
 
   const depsDir = path.join(dir, 'deps');
   fs.mkdirSync(depsDir);
-  const deps = Object.keys(
-    JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).dependencies ?? {},
-  );
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  const deps = Object.keys(manifest.dependencies ?? {});
   run(
     'npm',
     [
@@ -458,10 +459,21 @@ console.log(JSON.stringify({ kind: 'import', backend: wslay.backend, nativeLoadE
   return { cjs, esm };
 }
 
-export function runProbe(file: string, options: RunOptions): Record<string, any> {
+/** The JSON line a probe prints. */
+export interface ProbeReport {
+  kind: 'require' | 'import';
+  backend: 'native' | 'fallback';
+  nativeLoadError: string | null;
+  echo: typeof EXPECTED_ECHO & { backends: string[] };
+  libraries: string[];
+  entry: string;
+  sameClasses?: boolean;
+}
+
+export function runProbe(file: string, options: RunOptions): ProbeReport {
   const result = exec(process.execPath, [file], options);
   if (result.status !== 0)
     throw new Error(`probe ${path.basename(file)} failed: ${describeRun(result)}`);
   const line = result.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as Record<string, any>;
+  return JSON.parse(line) as ProbeReport;
 }

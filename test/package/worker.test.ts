@@ -74,6 +74,11 @@ parentPort.postMessage('ready');
 setInterval(() => { for (const ctx of live) { ctx.queueMsg({ opcode: Opcode.TEXT_FRAME, msg: 'y' }); ctx.send(); } }, 1);
 `;
 
+interface WorkerExit {
+  code: number;
+  report: unknown;
+}
+
 describe('the installed package in worker_threads', () => {
   let fixture: Fixture;
   let consumer: Consumer;
@@ -99,7 +104,11 @@ describe('the installed package in worker_threads', () => {
       cwd: consumer.dir,
     });
     expect(result.status, describeRun(result)).toBe(0);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop()!);
+    const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+      backend: string;
+      main: unknown;
+      workers: [WorkerExit, WorkerExit, WorkerExit, unknown];
+    };
     expect(report.backend).toBe('native');
     expect(report.main).toMatchObject({ backends: ['native', 'native'], ...EXPECTED_ECHO });
     const [one, two, three, busy] = report.workers;

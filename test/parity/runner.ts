@@ -48,7 +48,7 @@ const hex = (b: Uint8Array): string =>
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const e = error as Error & { code?: unknown; codeName?: unknown };
+    const e = error as Error & { code?: number | string; codeName?: string };
     const code = e.code === undefined ? '' : ` code=${String(e.code)}`;
     const codeName = e.codeName === undefined ? '' : ` codeName=${String(e.codeName)}`;
     return `! ${e.constructor.name}${code}${codeName}: ${e.message}`;

@@ -30,6 +30,7 @@ import {
   until,
   upgradeRequest,
 } from './helpers.js';
+import { messageText } from '../helpers/message-text.js';
 
 describe.each(backends)('the WebSocket API (%s)', (backend) => {
   let wss: WebSocketServer;
@@ -40,7 +41,7 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     wss.on('connection', (ws, req) => {
       if (req.url === '/greet') ws.send('hello');
       ws.on('message', (data, isBinary) => {
-        if (String(data) === 'bye') ws.close(4000, 'requested');
+        if (messageText(data) === 'bye') ws.close(4000, 'requested');
         else ws.send(data, { binary: isBinary });
       });
     });
@@ -101,10 +102,10 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     const seen: string[] = [];
     ws.onopen = () => seen.push('open');
     const handler = {
-      handleEvent: (event: MessageEvent) => seen.push(`object:${String(event.data)}`),
+      handleEvent: (event: MessageEvent) => seen.push(`object:${messageText(event.data)}`),
     };
     ws.addEventListener('message', handler);
-    const onMessage = (event: MessageEvent) => seen.push(`message:${String(event.data)}`);
+    const onMessage = (event: MessageEvent) => seen.push(`message:${messageText(event.data)}`);
     ws.addEventListener('message', onMessage);
     ws.addEventListener('message', onMessage);
     const closeEvent = new Promise<CloseEvent>((resolve) => {
@@ -145,14 +146,14 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     ws.send('a');
     ws.send(Buffer.from('b'));
     ws.send('bye');
-    for await (const { data, isBinary } of ws) got.push(`${String(data)}:${isBinary}`);
+    for await (const { data, isBinary } of ws) got.push(`${messageText(data)}:${isBinary}`);
     expect(got).toEqual(['hello:false', 'a:false', 'b:true']);
   });
 
   test('leaving a for await loop early leaves the connection open', async () => {
     const ws = await connect('/greet');
     for await (const { data } of ws) {
-      expect(String(data)).toBe('hello');
+      expect(messageText(data)).toBe('hello');
       break;
     }
     expect(ws.readyState).toBe(ws.OPEN);
@@ -166,7 +167,7 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
     let count = 0;
     let sawPaused = false;
     for await (const { data } of ws) {
-      expect(String(data)).toBe(`n${count}`);
+      expect(messageText(data)).toBe(`n${count}`);
       count++;
       if (count === 1) await delay(50);
       sawPaused ||= ws.isPaused;
@@ -254,7 +255,7 @@ describe.each(backends)('the WebSocket API (%s)', (backend) => {
       for await (const chunk of duplex) received.push(chunk as Buffer);
     })();
     await pipeline(
-      async function* () {
+      function* () {
         yield Buffer.from('piped');
       },
       duplex,
@@ -560,7 +561,7 @@ test.each(backends)(
     // server as the upgrade's `head`.
     const wss = await listen({ backend });
     const received = new Promise<string>((resolve) => {
-      wss.on('connection', (ws) => ws.once('message', (data) => resolve(String(data))));
+      wss.on('connection', (ws) => ws.once('message', (data) => resolve(messageText(data))));
     });
     const peer = await RawPeer.connect(portOf(wss));
     peer.write(Buffer.concat([Buffer.from(upgradeRequest(portOf(wss))), frame(0x1, 'eager')]));

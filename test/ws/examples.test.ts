@@ -20,12 +20,12 @@ describe.each(backends)('the examples (%s)', (backend) => {
     const child = runExample('chat-demo.ts', backend);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk;
+      output += chunk.toString();
     });
     child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk;
+      output += chunk.toString();
     });
-    const [code] = await once(child, 'close');
+    const [code] = (await once(child, 'close')) as [number | null];
     expect(output).toContain(`${backend} backend`);
     expect(output).toContain('bob   sees  alice: Hi Bob, this chat runs on wslay.');
     expect(output).toContain('alice sees  bob: Hi Alice!');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WebSocket as OurWebSocket, WebSocketServer } from '../../src/index.js';
 import { startChatServer } from '../../examples/chat-server.js';
 import { backends, closed, closeServer, listen, portOf, SIZES } from './helpers.js';
+import { messageText } from '../helpers/message-text.js';
 
 // The page functions below run in the browser; this file is compiled without the DOM library,
 // so the little of the browser's API they use is declared here.
@@ -65,7 +66,7 @@ describe.each(backends)('our server with headless Chromium (%s)', (backend) => {
     });
     wss.on('connection', (ws) => {
       ws.on('message', (data, isBinary) => {
-        if (!isBinary && String(data) === 'close-me') ws.close(4010, 'server-bye');
+        if (!isBinary && messageText(data) === 'close-me') ws.close(4010, 'server-bye');
         else ws.send(data, { binary: isBinary });
       });
     });

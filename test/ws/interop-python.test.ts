@@ -34,12 +34,12 @@ async function runPythonClient(url: string, scenario: string): Promise<ClientRep
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
+    stdout += chunk.toString();
   });
   child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk;
+    stderr += chunk.toString();
   });
-  const [code] = await once(child, 'close');
+  const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`python client exited with ${code}: ${stderr}`);
   return JSON.parse(stdout) as ClientReport;
 }

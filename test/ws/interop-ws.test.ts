@@ -14,6 +14,7 @@ import {
   text,
   until,
 } from './helpers.js';
+import { messageText } from '../helpers/message-text.js';
 
 const pickChat = (offered: Set<string>) => (offered.has('chat') ? 'chat' : false);
 
@@ -28,8 +29,11 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
   async function pair(protocols?: string[]): Promise<{ client: WsClient; server: WebSocket }> {
     const connection = once(wss, 'connection');
     const client = new WsClient(`ws://127.0.0.1:${portOf(wss)}/`, protocols, { maxPayload: 0 });
-    const [[server]] = await Promise.all([connection, once(client, 'open')]);
-    return { client, server: server as WebSocket };
+    const [[server]] = (await Promise.all([connection, once(client, 'open')])) as [
+      [WebSocket],
+      unknown,
+    ];
+    return { client, server };
   }
 
   describe.each([false, true])('binary %s', (binary) => {
@@ -50,9 +54,9 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
   test('ping() and pong() reach the peer in the order of the calls, as with ws', async () => {
     const { client, server } = await pair();
     const seen: string[] = [];
-    client.on('message', (data) => seen.push(`message ${String(data)}`));
-    client.on('ping', (data) => seen.push(`ping ${String(data)}`));
-    client.on('pong', (data) => seen.push(`pong ${String(data)}`));
+    client.on('message', (data) => seen.push(`message ${messageText(data)}`));
+    client.on('ping', (data) => seen.push(`ping ${messageText(data)}`));
+    client.on('pong', (data) => seen.push(`pong ${messageText(data)}`));
     for (let i = 0; i < 3; i++) server.send(`m${i}`);
     server.ping('p');
     server.send('m3');
@@ -126,7 +130,7 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
   test('messages sent before close() are delivered before the close frame', async () => {
     const { client, server } = await pair();
     const got: string[] = [];
-    client.on('message', (data) => got.push(String(data)));
+    client.on('message', (data) => got.push(messageText(data)));
     const clientClosed = closed(client);
     for (let i = 0; i < 50; i++) server.send(`m${i}`);
     server.send(pattern(256 * 1024));
@@ -174,8 +178,11 @@ describe.each(backends)('our client with a ws server (%s)', (backend) => {
   async function pair(protocols?: string[]): Promise<{ client: WebSocket; server: WsClient }> {
     const connection = once(wss, 'connection');
     const client = new WebSocket(`ws://127.0.0.1:${port}/`, protocols, { backend });
-    const [[server]] = await Promise.all([connection, once(client, 'open')]);
-    return { client, server: server as WsClient };
+    const [[server]] = (await Promise.all([connection, once(client, 'open')])) as [
+      [WsClient],
+      unknown,
+    ];
+    return { client, server };
   }
 
   describe.each([false, true])('binary %s', (binary) => {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { EventContext, WebSocket, WebSocketServer } from '../../src/index.js';
 import { backends, closed, frame, parseFrames, portOf, RawPeer, until } from './helpers.js';
+import { messageText } from '../helpers/message-text.js';
 
 /** A noServer WebSocketServer behind an HTTP server that counts each socket's writes. */
 async function countingServer(backend: 'native' | 'fallback') {
@@ -62,7 +63,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     const peer = await RawPeer.open(srv.port);
     const [ws] = (await connection) as [WebSocket];
     const received: string[] = [];
-    ws.on('message', (data) => received.push(String(data)));
+    ws.on('message', (data) => received.push(messageText(data)));
     const recv = vi.spyOn(EventContext.prototype, 'recvFrom');
     const send = vi.spyOn(EventContext.prototype, 'sendAll');
     peer.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame(0x1, `m${i}`))));
@@ -218,7 +219,7 @@ test.each(backends)(
     await once(ws, 'open');
     const [serverSide] = (await server) as [WebSocket];
     const received: string[] = [];
-    serverSide.on('message', (data) => received.push(String(data)));
+    serverSide.on('message', (data) => received.push(messageText(data)));
     const send = vi.spyOn(EventContext.prototype, 'sendAll');
     for (let i = 0; i < 30; i++) ws.send(`c${i}`);
     await until(() => received.length === 30);
