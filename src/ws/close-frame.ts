@@ -1,4 +1,7 @@
-import { fillMaskKey } from '../random-mask.js';
+import { Opcode } from '../constants.js';
+import { encodeFrame } from './frame-encoder.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** The most reason bytes that fit in a control frame after the 2-byte code (RFC 6455 §5.5). */
 export const MAX_REASON_BYTES = 123;
@@ -12,20 +15,15 @@ export function isValidCloseCode(code: number): boolean {
   );
 }
 
-/**
- * A close frame carrying only `code`, for when the connection must send a close other than
- * the one wslay queued (see `IoLoop`'s `#replaceClose`). A client masks it.
- */
-export function encodeCloseFrame(code: number, masked: boolean): Buffer {
-  const frame = Buffer.alloc(masked ? 8 : 4);
-  frame[0] = 0x88;
-  frame[1] = masked ? 0x82 : 0x02;
-  const payload = masked ? 6 : 2;
-  frame.writeUInt16BE(code, payload);
-  if (masked) {
-    fillMaskKey(frame.subarray(2, 6));
-    frame[6] = frame[6]! ^ frame[2]!;
-    frame[7] = frame[7]! ^ frame[3]!;
-  }
-  return frame;
+/** A close frame with `code` (none when undefined) and `reason`, masked by a client. */
+export function encodeCloseFrame(
+  code: number | undefined,
+  reason: Uint8Array,
+  masked: boolean,
+): Buffer {
+  if (code === undefined) return encodeFrame(Opcode.CONNECTION_CLOSE, EMPTY, masked);
+  const payload = Buffer.allocUnsafe(2 + reason.length);
+  payload.writeUInt16BE(code, 0);
+  payload.set(reason, 2);
+  return encodeFrame(Opcode.CONNECTION_CLOSE, payload, masked);
 }

@@ -4,9 +4,9 @@ import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
+import { encodeFrame } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
 import { FragmentBudget } from './fragment-budget.js';
-import { encodeServerFrame } from './server-frame.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -69,8 +69,8 @@ interface Received {
  * Because `sendAll()` takes everything, every flush empties wslay's queue, so the output
  * always stops at a frame boundary. Two things rely on it: a close requested by the
  * application is queued only once the messages sent before it are out (wslay sends control
- * frames ahead of queued data, and would drop that data), and a close frame can be written
- * past wslay where wslay's own would carry the wrong code (see `#replaceClose`).
+ * frames ahead of queued data, and would drop that data), and the close frame wslay queues
+ * when it stops reading can be taken out alone and held back (see `#stopReading`).
  *
  * The connection's life is one `State` (see connection-state.ts), changed by `#enter()` only.
  */
@@ -95,8 +95,9 @@ export class IoLoop<Owner> {
    */
   #unflushed: SendCallback[] = [];
   /**
-   * Frames taken out of wslay before a ping or pong was queued, so that it cannot go ahead
-   * of them; they lead the next flush's write.
+   * Frames taken out of wslay (before a ping or pong was queued, so that it cannot go ahead
+   * of them; before a read, so that a close wslay queues cannot either), and frames encoded
+   * past wslay; they lead the next flush's write.
    */
   #ahead: Buffer[] = [];
   #aheadLength = 0;
@@ -105,13 +106,12 @@ export class IoLoop<Owner> {
   #closeRequest: { code: number | undefined; reason: Buffer | undefined } | null = null;
   /**
    * The close code to send in place of the close wslay queued on the read being handled
-   * (see `#replaceClose`); 0 while wslay's own is right.
+   * (see `#stopReading`); 0 while wslay's own is right.
    */
   #closeAnswer = 0;
-  /** A close frame was written past wslay (`#replaceClose`): wslay does not count it as sent. */
-  #closeWrittenPastWslay = false;
-  /** wslay queued a close for a violation: reported once it is sent and its code known. */
-  #violationUnreported = false;
+  /** While CLOSE_PENDING: the answering close frame, and the violation's code (or 0). */
+  #heldClose: Buffer = EMPTY;
+  #violationCode = 0;
   /** What the owner's close event reports: the peer's close, or the violation's code. */
   #closeCode: number = StatusCode.ABNORMAL_CLOSURE;
   #closeReason: Buffer = EMPTY;
@@ -198,23 +198,22 @@ export class IoLoop<Owner> {
 
   /** Queues a message; false when the connection can no longer send one. */
   send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
-    if (this.#state !== State.OPEN) return false;
-    // A server's frames are not masked, so a connection that has read nothing yet frames its
-    // own: sending alone (a broadcast, a heartbeat ping) never makes a context.
-    if (this.#ctx === null && this.#options.role === 'server') {
-      return this.sendFrame(encodeServerFrame(opcode, data), callback);
+    const state = this.#state;
+    // Frames made here rather than by wslay: a server connection that has read nothing has
+    // no context and needs none to send (a server's frames are not masked), and wslay sends
+    // nothing more once its close is out (CLOSE_PENDING).
+    if (
+      state === State.CLOSE_PENDING ||
+      (state === State.OPEN && this.#ctx === null && this.#options.role === 'server')
+    ) {
+      return this.#queueFrame(encodeFrame(opcode, data, this.#options.role === 'client'), callback);
     }
+    if (state !== State.OPEN) return false;
     const ctx = this.#context();
     if (ctx === null) return false;
     // wslay sends a control frame ahead of the messages it holds; ws keeps the order of
     // the calls, so what was sent before a ping or pong is written first.
-    if (
-      opcode >= Opcode.CONNECTION_CLOSE &&
-      ctx.getQueuedMsgCount() > 0 &&
-      !this.#takeQueued(ctx)
-    ) {
-      return false;
-    }
+    if (opcode >= Opcode.CONNECTION_CLOSE && !this.#takeQueued(ctx)) return false;
     ctx.queueMsg({ opcode, msg: data });
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
@@ -226,22 +225,28 @@ export class IoLoop<Owner> {
    * it. The same Buffer may be handed to many connections: it is written, never changed.
    */
   sendFrame(frame: Buffer, callback: SendCallback | undefined): boolean {
-    if (this.#state !== State.OPEN) return false;
+    const state = this.#state;
+    if (state !== State.OPEN && state !== State.CLOSE_PENDING) return false;
+    return this.#queueFrame(frame, callback);
+  }
+
+  #queueFrame(frame: Buffer, callback: SendCallback | undefined): boolean {
     const ctx = this.#ctx;
-    if (ctx !== null && ctx.getQueuedMsgCount() > 0 && !this.#takeQueued(ctx)) return false;
-    this.#ahead.push(frame);
-    this.#aheadLength += frame.length;
+    if (ctx !== null && !this.#takeQueued(ctx)) return false;
+    this.#putAhead(frame);
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
     return true;
   }
 
-  /** Takes the frames wslay holds out of it, so that what is queued next follows them. */
+  /**
+   * Takes the frames wslay holds out of it, so that what is queued next follows them;
+   * false when that failed.
+   */
   #takeQueued(ctx: EventContext): boolean {
+    if (!ctx.wantWrite()) return true;
     try {
-      const ahead = ctx.sendAll();
-      if (ahead.length > 0) this.#ahead.push(ahead);
-      this.#aheadLength += ahead.length;
+      this.#putAhead(ctx.sendAll());
       return true;
     } catch (error) {
       this.#fail(error);
@@ -249,8 +254,21 @@ export class IoLoop<Owner> {
     }
   }
 
+  #putAhead(frames: Buffer): void {
+    if (frames.length === 0) return;
+    this.#ahead.push(frames);
+    this.#aheadLength += frames.length;
+  }
+
   /** Starts the closing handshake once everything sent before it is out. */
   close(code: number | undefined, reason: Buffer | undefined): void {
+    if (this.#state === State.CLOSE_PENDING) {
+      // Our own close, in place of the answer held back: the peer's close or violation
+      // came in the same read, but the application closed first, as far as it knows.
+      this.#heldClose = encodeCloseFrame(code, reason ?? EMPTY, this.#options.role === 'client');
+      this.#sendAnswer();
+      return;
+    }
     if (this.#state !== State.OPEN) return;
     this.#closeRequest = { code, reason };
     this.#enter(State.CLOSE_REQUESTED);
@@ -276,9 +294,13 @@ export class IoLoop<Owner> {
   // --- reading -------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
-    if (this.#state >= State.CLOSE_RECEIVED) return;
+    const state = this.#state;
+    if (state !== State.OPEN && state !== State.CLOSE_REQUESTED && state !== State.CLOSE_SENT)
+      return;
     const ctx = this.#context();
     if (ctx === null) return;
+    // A close wslay queues on this read would go ahead of what it holds (and drop it).
+    if (!this.#takeQueued(ctx)) return;
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
@@ -295,14 +317,20 @@ export class IoLoop<Owner> {
       this.#closeAnswer = StatusCode.PROTOCOL_ERROR;
     }
     if (cut >= 0 && ctx.getReadEnabled()) this.#refuseFragments(ctx);
-    this.#afterRecv(ctx);
+    if (!ctx.getReadEnabled() && !this.#stopReading(ctx)) return;
+    if (ctx.wantWrite()) this.#scheduleFlush();
+    this.#endIfDone(ctx);
     // While the socket is blocked nothing is flushed, and every ping read makes wslay queue
     // a pong: a peer that pings without reading would grow that queue without end.
     if (this.#socketBlocked && this.#heldBytes(ctx) > this.#options.maxBufferedAmount) {
       this.#events.overflow(this.#owner);
       return;
     }
-    this.#deliver();
+    try {
+      this.#deliver();
+    } finally {
+      this.#releaseClose();
+    }
     // Replies to this read go out now, from inside the 'data' event, rather than after the
     // stream's own bookkeeping: a round trip is that much shorter.
     this.#flushIfScheduled();
@@ -336,34 +364,61 @@ export class IoLoop<Owner> {
     this.#closeReason = reason;
   }
 
-  /** Bookkeeping after wslay read a chunk. */
-  #afterRecv(ctx: EventContext): void {
-    if (!ctx.getReadEnabled()) {
-      const closeWasSent = this.#state === State.CLOSE_SENT;
+  /**
+   * wslay stopped reading: on the peer's close frame, on a violation (it queued a close for
+   * it), or because we refused a message. Unless our own close is out already, the answering
+   * close is taken out of wslay now (queued first, it is the whole output) and held back
+   * until the messages of this read are delivered, so that their replies go out before it,
+   * as with ws. Returns false when the connection failed.
+   */
+  #stopReading(ctx: EventContext): boolean {
+    const answer = this.#closeAnswer;
+    this.#closeAnswer = 0;
+    if (this.#state === State.CLOSE_SENT) {
       this.#enter(State.CLOSE_RECEIVED);
-      const answer = this.#closeAnswer;
-      this.#closeAnswer = 0;
-      if (answer !== 0) this.#replaceClose(ctx, answer);
-      else if (!closeWasSent && !ctx.getCloseReceived()) this.#violationUnreported = true;
+      return true;
     }
-    if (ctx.wantWrite()) this.#scheduleFlush();
-    this.#endIfDone(ctx);
+    let close: Buffer;
+    try {
+      close = ctx.wantWrite() ? ctx.sendAll() : EMPTY;
+    } catch (error) {
+      this.#fail(error);
+      return false;
+    }
+    let violation = 0;
+    if (answer !== 0) {
+      // In place of wslay's echo of a close reason that is not UTF-8, or its empty close
+      // after a frame error.
+      violation = answer;
+      close = encodeCloseFrame(answer, EMPTY, this.#options.role === 'client');
+    } else if (!ctx.getCloseReceived()) {
+      violation = ctx.getCloseSent() ? ctx.getStatusCodeSent() : StatusCode.PROTOCOL_ERROR;
+    }
+    if (violation !== 0) {
+      this.#closeCode = violation;
+      this.#closeReason = EMPTY;
+    }
+    this.#heldClose = close;
+    this.#violationCode = violation;
+    if (this.#state === State.OPEN) this.#enter(State.CLOSE_PENDING);
+    else this.#sendAnswer();
+    return true;
   }
 
-  /**
-   * Sends close `code` in place of the close wslay queued: its echo of a close reason that is
-   * not UTF-8, or its empty close after a frame error. The output is at a frame boundary (see
-   * the class comment), so wslay's close can be dropped with the rest of its queue.
-   */
-  #replaceClose(ctx: EventContext, code: number): void {
-    this.#closeCode = code;
-    this.#closeReason = EMPTY;
-    if (!ctx.getCloseSent()) {
-      ctx.shutdownWrite();
-      this.#closeWrittenPastWslay = true;
-      this.#socket.write(encodeCloseFrame(code, this.#options.role === 'client'));
-    }
-    this.#events.violation(this.#owner, code);
+  /** Once the messages of the read are delivered, the held answering close goes out. */
+  #releaseClose(): void {
+    if (this.#state === State.CLOSE_PENDING) this.#sendAnswer();
+  }
+
+  /** The answering close goes out after everything sent before it. */
+  #sendAnswer(): void {
+    this.#putAhead(this.#heldClose);
+    this.#heldClose = EMPTY;
+    this.#enter(State.CLOSE_RECEIVED);
+    this.#scheduleFlush();
+    const violation = this.#violationCode;
+    this.#violationCode = 0;
+    if (violation !== 0) this.#events.violation(this.#owner, violation);
   }
 
   /** Hands received messages to the owner, whose listeners may send, close or terminate. */
@@ -406,7 +461,7 @@ export class IoLoop<Owner> {
     if (ctx === null || (!ctx.wantWrite() && !closeRequested && this.#ahead.length === 0)) return;
     let output: Buffer;
     try {
-      output = this.#takeAhead(ctx.sendAll());
+      output = this.#takeAhead(ctx.wantWrite() ? ctx.sendAll() : EMPTY);
       const request = this.#closeRequest;
       // Still writable after a full flush means no close is queued or sent yet.
       if (closeRequested && request !== null && ctx.getWriteEnabled()) {
@@ -420,11 +475,6 @@ export class IoLoop<Owner> {
       return;
     }
     this.#write(output);
-    if (this.#violationUnreported && ctx.getCloseSent()) {
-      this.#violationUnreported = false;
-      this.#closeCode = ctx.getStatusCodeSent();
-      this.#events.violation(this.#owner, this.#closeCode);
-    }
     this.#endIfDone(ctx);
     this.#events.writable(this.#owner);
   }
@@ -462,14 +512,14 @@ export class IoLoop<Owner> {
 
   // --- closing -------------------------------------------------------------------------
 
-  #closeSent(ctx: EventContext): boolean {
-    return ctx.getCloseSent() || this.#closeWrittenPastWslay;
-  }
-
-  /** Ends TCP once both close frames have passed, or once wslay can do nothing more. */
+  /**
+   * Ends TCP once both close frames have passed (wslay counts its close as sent once it is
+   * taken out, written or held), or once wslay can do nothing more, and what waits is written.
+   */
   #endIfDone(ctx: EventContext): void {
-    if (this.#state >= State.ENDING) return;
-    if ((this.#closeSent(ctx) && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
+    const state = this.#state;
+    if (state === State.CLOSE_PENDING || state >= State.ENDING || this.#ahead.length > 0) return;
+    if ((ctx.getCloseSent() && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
       this.#enter(State.ENDING);
     }
   }
@@ -493,10 +543,10 @@ export class IoLoop<Owner> {
         this.#armCloseTimer();
         this.#scheduleFlush();
         break;
+      case State.CLOSE_PENDING:
+        this.#armCloseTimer();
+        break;
       case State.CLOSE_RECEIVED:
-        // wslay has queued a close (unless ours was), which goes out ahead of every queued
-        // message: those are dropped, so their callbacks fail now.
-        this.#failUnflushed();
         this.#closeRequest = null;
         this.#armCloseTimer();
         break;
@@ -538,7 +588,7 @@ export class IoLoop<Owner> {
     const ctx = this.#ctx;
     let wasClean = false;
     if (ctx !== null) {
-      wasClean = ctx.getCloseReceived() && this.#closeSent(ctx);
+      wasClean = ctx.getCloseReceived() && ctx.getCloseSent();
       ctx.free();
       this.#ctx = null;
     }

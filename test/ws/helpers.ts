@@ -249,3 +249,34 @@ export function acceptFor(key: string): string {
     .update(key + GUID)
     .digest('base64');
 }
+
+/** A TCP server that completes the opening handshake, then lets the test write raw frames. */
+export async function rawServer(): Promise<{
+  port: number;
+  next: () => Promise<RawPeer>;
+  close: () => Promise<void>;
+}> {
+  const pending: ((socket: net.Socket) => void)[] = [];
+  const server = net.createServer((socket) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (!head.includes('\r\n\r\n')) return;
+      socket.removeListener('data', onData);
+      const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1]!;
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+      );
+      pending.shift()?.(socket);
+    };
+    socket.on('data', onData);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: portOf(server),
+    next: () => new Promise((resolve) => pending.push((socket) => resolve(RawPeer.wrap(socket)))),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,9 +1,7 @@
 import { once } from 'node:events';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
 import {
-  acceptFor,
   backends,
   closeCodeOf,
   closed,
@@ -15,6 +13,7 @@ import {
   parseFrames,
   portOf,
   RawPeer,
+  rawServer,
 } from './helpers.js';
 
 const TEXT = 0x1;
@@ -224,37 +223,6 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     await closeServer(local);
   });
 });
-
-/** A TCP server that completes the opening handshake, then lets the test write raw frames. */
-async function rawServer(): Promise<{
-  port: number;
-  next: () => Promise<RawPeer>;
-  close: () => Promise<void>;
-}> {
-  const pending: ((socket: net.Socket) => void)[] = [];
-  const server = net.createServer((socket) => {
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      if (!head.includes('\r\n\r\n')) return;
-      socket.removeListener('data', onData);
-      const key = /sec-websocket-key: (\S+)/i.exec(head.toString())![1]!;
-      socket.write(
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
-      );
-      pending.shift()?.(socket);
-    };
-    socket.on('data', onData);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: portOf(server),
-    next: () => new Promise((resolve) => pending.push((socket) => resolve(RawPeer.wrap(socket)))),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.each(backends)('our client facing a server that breaks the protocol (%s)', (backend) => {
   let server: Awaited<ReturnType<typeof rawServer>>;

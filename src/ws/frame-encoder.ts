@@ -1,0 +1,32 @@
+import { maskInPlace } from '../fallback/mask.js';
+import { fillMaskKey } from '../random-mask.js';
+
+/**
+ * One whole frame, masked when `masked` (a client's frames are), for the bytes the layer
+ * writes past wslay: wslay sends nothing once its own close frame is out.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean): Buffer {
+  const length = payload.length;
+  const extended = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
+  const start = 2 + extended + (masked ? 4 : 0);
+  const frame = Buffer.allocUnsafe(start + length);
+  frame[0] = 0x80 | opcode;
+  const maskBit = masked ? 0x80 : 0;
+  if (extended === 0) {
+    frame[1] = maskBit | length;
+  } else if (extended === 2) {
+    frame[1] = maskBit | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = maskBit | 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.set(payload, start);
+  if (masked) {
+    const key = frame.subarray(start - 4, start);
+    fillMaskKey(key);
+    maskInPlace(frame, start, frame.length, key, 0);
+  }
+  return frame;
+}

@@ -1,0 +1,186 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { WebSocket, WebSocketServer } from '../../src/index.js';
+import { WebSocket as Client } from '../../src/index.js';
+import {
+  backends,
+  closeCodeOf,
+  closed,
+  closePayload,
+  closeServer,
+  frame,
+  KiB,
+  listen,
+  parseFrames,
+  portOf,
+  RawPeer,
+  rawServer,
+} from './helpers.js';
+
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CLOSE = 0x8;
+const PING = 0x9;
+
+/** What a 'message' listener saw and what became of the reply it sent. */
+interface Reply {
+  readyState: number;
+  error: Error | null | undefined;
+}
+
+/** Echoes every message, upper-cased when text, recording what the listener saw. */
+function echo(ws: WebSocket): Reply[] {
+  const replies: Reply[] = [];
+  ws.on('message', (data, isBinary) => {
+    const reply: Reply = { readyState: ws.readyState, error: null };
+    replies.push(reply);
+    const payload = isBinary ? (data as Buffer) : (data as Buffer).toString().toUpperCase();
+    ws.send(payload, { binary: isBinary }, (error) => {
+      reply.error = error;
+    });
+  });
+  return replies;
+}
+
+describe.each(backends)('replies to the messages read with a close (%s)', (backend) => {
+  let wss: WebSocketServer;
+
+  beforeAll(async () => {
+    wss = await listen({ backend });
+  });
+  afterAll(() => closeServer(wss));
+
+  async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
+    const connection = once(wss, 'connection');
+    const peer = await RawPeer.open(portOf(wss));
+    const [ws] = (await connection) as [WebSocket];
+    return { peer, ws };
+  }
+
+  test("a reply to a message in the same write as the peer's close precedes our close", async () => {
+    const { peer, ws } = await openRaw();
+    const replies = echo(ws);
+    const wsClosed = closed(ws);
+    peer.write(
+      Buffer.concat([frame(TEXT, 'a'), frame(TEXT, 'b'), frame(CLOSE, closePayload(4001, 'bye'))]),
+    );
+    const info = await wsClosed;
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => [f.opcode, f.payload.toString()])).toEqual([
+      [TEXT, 'A'],
+      [TEXT, 'B'],
+      [CLOSE, closePayload(4001, 'bye').toString()],
+    ]);
+    expect(replies).toEqual([
+      { readyState: ws.OPEN, error: undefined },
+      { readyState: ws.OPEN, error: undefined },
+    ]);
+    expect(info.code).toBe(4001);
+    expect(ws.readyState).toBe(ws.CLOSED);
+  });
+
+  test('a reply to a message read with a protocol violation precedes the close 1002', async () => {
+    const { peer, ws } = await openRaw();
+    const replies = echo(ws);
+    const errors: (Error & { code?: string })[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const wsClosed = closed(ws);
+    // Text, a frame with a reserved opcode, then a ping that must go unanswered.
+    peer.write(Buffer.concat([frame(TEXT, 'a'), frame(0x3, 'x'), frame(PING, 'p')]));
+    expect((await wsClosed).code).toBe(1002);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => f.opcode)).toEqual([TEXT, CLOSE]);
+    expect(frames[0]!.payload.toString()).toBe('A');
+    expect(closeCodeOf(frames[1])).toBe(1002);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+    expect(errors).toHaveLength(1);
+  });
+
+  test("a 256 KiB message followed by the peer's close is echoed before our close", async () => {
+    const { peer, ws } = await openRaw();
+    const replies = echo(ws);
+    const wsClosed = closed(ws);
+    const big = Buffer.alloc(256 * KiB, 0x42);
+    peer.write(Buffer.concat([frame(BINARY, big), frame(CLOSE, closePayload(1000))]));
+    expect((await wsClosed).code).toBe(1000);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => f.opcode)).toEqual([BINARY, CLOSE]);
+    expect(frames[0]!.payload.equals(big)).toBe(true);
+    expect(closeCodeOf(frames[1])).toBe(1000);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+  });
+
+  test('close() from a listener in that read sends its own close, after its replies', async () => {
+    const { peer, ws } = await openRaw();
+    ws.on('message', () => {
+      ws.send('last');
+      ws.close(4002, 'mine');
+      expect(ws.readyState).toBe(ws.CLOSING);
+    });
+    const wsClosed = closed(ws);
+    peer.write(Buffer.concat([frame(TEXT, 'a'), frame(CLOSE, closePayload(1000))]));
+    expect((await wsClosed).code).toBe(1000);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => f.opcode)).toEqual([TEXT, CLOSE]);
+    expect(frames[1]!.payload).toEqual(closePayload(4002, 'mine'));
+  });
+
+  test('messages waiting for a blocked socket are not lost to the close wslay queues', async () => {
+    const { peer, ws } = await openRaw();
+    peer.socket.pause();
+    // Over the kernel's buffers: the socket stays blocked, and what is sent next waits here.
+    ws.send(Buffer.alloc(8 * 1024 * KiB, 0x43));
+    await new Promise((resolve) => setImmediate(resolve));
+    const results: (Error | undefined)[] = [];
+    for (const text of ['x', 'y', 'z']) ws.send(text, (error) => results.push(error));
+    const wsClosed = closed(ws);
+    peer.write(frame(CLOSE, closePayload(1000)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    peer.socket.resume();
+    expect((await wsClosed).code).toBe(1000);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => f.opcode)).toEqual([BINARY, TEXT, TEXT, TEXT, CLOSE]);
+    expect(frames.slice(1, 4).map((f) => f.payload.toString())).toEqual(['x', 'y', 'z']);
+    expect(results).toEqual([undefined, undefined, undefined]);
+  });
+});
+
+describe.each(backends)('our client replying in the read of the server close (%s)', (backend) => {
+  let server: Awaited<ReturnType<typeof rawServer>>;
+
+  beforeAll(async () => {
+    server = await rawServer();
+  });
+  afterAll(() => server.close());
+
+  test('its masked reply precedes its masked close', async () => {
+    const accepted = server.next();
+    const ws = new Client(`ws://127.0.0.1:${server.port}/`, { backend });
+    await once(ws, 'open');
+    const peer = await accepted;
+    const replies = echo(ws);
+    const wsClosed = closed(ws);
+    peer.write(
+      Buffer.concat([
+        frame(TEXT, 'hi', { mask: false }),
+        frame(CLOSE, closePayload(1000), { mask: false }),
+      ]),
+    );
+    expect((await wsClosed).code).toBe(1000);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => [f.opcode, f.payload.toString()])).toEqual([
+      [TEXT, 'HI'],
+      [CLOSE, closePayload(1000).toString()],
+    ]);
+    // Both masked: the mask bit of each frame's second byte (the close starts at byte 8).
+    expect(peer.received[1]! & 0x80).toBe(0x80);
+    expect(peer.received[9]! & 0x80).toBe(0x80);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+  });
+});
