@@ -2,38 +2,11 @@
 
 #include <cstring>
 
+#include "layout.h"
+
 namespace {
 
-// Must match CallbackBit in src/backends/engine.ts.
-enum CallbackBit : uint32_t {
-  kRecvBit = 1,
-  kSendBit = 2,
-  kGenmaskBit = 4,
-  kFrameStartBit = 8,
-  kFrameChunkBit = 16,
-  kFrameEndBit = 32,
-  kMsgRecvBit = 64,
-  // genmask is the default one: keys come from the kernel here, with no call into JS.
-  kRandomGenmaskBit = 128,
-};
-
 enum HookSlot { kRecv, kSend, kGenmask, kRead, kFrameStart, kFrameChunk, kFrameEnd, kMsgRecv };
-
-// Must match the word indices in src/backends/native-event-engine.ts.
-enum StateWord {
-  kValid,
-  kWantRead,
-  kWantWrite,
-  kReadEnabled,
-  kWriteEnabled,
-  kCloseReceived,
-  kCloseSent,
-  kStatusCodeReceived,
-  kStatusCodeSent,
-  kQueuedMsgCount,
-  kQueuedMsgLength,
-  kStateWords,
-};
 
 }  // namespace
 
@@ -72,14 +45,17 @@ Napi::Function EventContextWrap::Define(Napi::Env env) {
 wslay_event_callbacks EventContextWrap::CallbacksFor(uint32_t mask) {
   wslay_event_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
-  if (mask & kRecvBit) callbacks.recv_callback = OnRecv;
-  if (mask & kSendBit) callbacks.send_callback = OnSend;
-  if (mask & kGenmaskBit) callbacks.genmask_callback = OnGenmask;
-  if (mask & kRandomGenmaskBit) callbacks.genmask_callback = OnRandomGenmask;
-  if (mask & kFrameStartBit) callbacks.on_frame_recv_start_callback = OnFrameRecvStart;
-  if (mask & kFrameChunkBit) callbacks.on_frame_recv_chunk_callback = OnFrameRecvChunk;
-  if (mask & kFrameEndBit) callbacks.on_frame_recv_end_callback = OnFrameRecvEnd;
-  if (mask & kMsgRecvBit) callbacks.on_msg_recv_callback = OnMsgRecv;
+  if (mask & CallbackBit::kRecv) callbacks.recv_callback = OnRecv;
+  if (mask & CallbackBit::kSend) callbacks.send_callback = OnSend;
+  if (mask & CallbackBit::kGenmask) callbacks.genmask_callback = OnGenmask;
+  // The default genmask: keys come from the kernel here, with no call into JS.
+  if (mask & CallbackBit::kRandomGenmask) callbacks.genmask_callback = OnRandomGenmask;
+  if (mask & CallbackBit::kFrameRecvStart)
+    callbacks.on_frame_recv_start_callback = OnFrameRecvStart;
+  if (mask & CallbackBit::kFrameRecvChunk)
+    callbacks.on_frame_recv_chunk_callback = OnFrameRecvChunk;
+  if (mask & CallbackBit::kFrameRecvEnd) callbacks.on_frame_recv_end_callback = OnFrameRecvEnd;
+  if (mask & CallbackBit::kMsgRecv) callbacks.on_msg_recv_callback = OnMsgRecv;
   return callbacks;
 }
 
@@ -100,7 +76,7 @@ EventContextWrap::EventContextWrap(const Napi::CallbackInfo& info)
   if (info[2].IsTypedArray() &&
       info[2].As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
     Napi::Float64Array state = info[2].As<Napi::Float64Array>();
-    if (state.ElementLength() >= kStateWords) {
+    if (state.ElementLength() >= StateWord::kCount) {
       state_ref_ = Napi::Persistent(state);
       state_ = state.Data();
     }
@@ -124,20 +100,21 @@ void EventContextWrap::Release() {
 void EventContextWrap::Publish() {
   if (state_ == nullptr || scope_ != nullptr) return;
   if (ctx_ == nullptr || free_pending_) {
-    state_[kValid] = 0;
+    state_[StateWord::kValid] = 0;
     return;
   }
-  state_[kWantRead] = wslay_event_want_read(ctx_) != 0;
-  state_[kWantWrite] = wslay_event_want_write(ctx_) != 0;
-  state_[kReadEnabled] = wslay_event_get_read_enabled(ctx_) != 0;
-  state_[kWriteEnabled] = wslay_event_get_write_enabled(ctx_) != 0;
-  state_[kCloseReceived] = wslay_event_get_close_received(ctx_) != 0;
-  state_[kCloseSent] = wslay_event_get_close_sent(ctx_) != 0;
-  state_[kStatusCodeReceived] = wslay_event_get_status_code_received(ctx_);
-  state_[kStatusCodeSent] = wslay_event_get_status_code_sent(ctx_);
-  state_[kQueuedMsgCount] = static_cast<double>(wslay_event_get_queued_msg_count(ctx_));
-  state_[kQueuedMsgLength] = static_cast<double>(wslay_event_get_queued_msg_length(ctx_));
-  state_[kValid] = 1;
+  state_[StateWord::kWantRead] = wslay_event_want_read(ctx_) != 0;
+  state_[StateWord::kWantWrite] = wslay_event_want_write(ctx_) != 0;
+  state_[StateWord::kReadEnabled] = wslay_event_get_read_enabled(ctx_) != 0;
+  state_[StateWord::kWriteEnabled] = wslay_event_get_write_enabled(ctx_) != 0;
+  state_[StateWord::kCloseReceived] = wslay_event_get_close_received(ctx_) != 0;
+  state_[StateWord::kCloseSent] = wslay_event_get_close_sent(ctx_) != 0;
+  state_[StateWord::kStatusCodeReceived] = wslay_event_get_status_code_received(ctx_);
+  state_[StateWord::kStatusCodeSent] = wslay_event_get_status_code_sent(ctx_);
+  state_[StateWord::kQueuedMsgCount] = static_cast<double>(wslay_event_get_queued_msg_count(ctx_));
+  state_[StateWord::kQueuedMsgLength] =
+      static_cast<double>(wslay_event_get_queued_msg_length(ctx_));
+  state_[StateWord::kValid] = 1;
 }
 
 // Every change of wslay's callbacks goes through here, so that a batch call made from inside
@@ -148,7 +125,7 @@ void EventContextWrap::Install(const wslay_event_callbacks& callbacks) {
 }
 
 void EventContextWrap::Unpublish() {
-  if (state_ != nullptr) state_[kValid] = 0;
+  if (state_ != nullptr) state_[StateWord::kValid] = 0;
 }
 
 bool EventContextWrap::Alive(Napi::Env env) {
@@ -226,14 +203,16 @@ ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size
   }
   double id = static_cast<double>(reinterpret_cast<uintptr_t>(source->data));
   int64_t r = CallScope::ToInt(scope.Call(kRead, {Napi::Number::New(env, id), view}));
-  // The hook encodes eof in the sign: n, or -(n + 2) for the last n bytes.
-  int64_t n = r >= 0 ? r : -(r + 2);
+  // The hook encodes eof in the sign: n, or -(n + kEofBias) for the last n bytes.
+  bool last = r <= -ReadResult::kEofBias;
+  int64_t n = last ? -(r + ReadResult::kEofBias) : r;
   const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
-  if (r == -1 || r == INT64_MIN || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) {
+  if (r == ReadResult::kFailure || r == INT64_MIN || n > static_cast<int64_t>(len) ||
+      (n > 0 && filled == nullptr)) {
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
   }
-  if (r <= -2) *eof = 1;
+  if (last) *eof = 1;
   if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
   return static_cast<ssize_t>(n);
 }
@@ -506,10 +485,13 @@ void EventContextWrap::Sink::Append(const uint8_t* data, size_t len) {
 void EventContextWrap::OnCollectMsg(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
                                     void* ud) {
   EventContextWrap* self = From(ud);
-  uint32_t words[3] = {static_cast<uint32_t>(arg->opcode) | (static_cast<uint32_t>(arg->rsv) << 8) |
-                           (static_cast<uint32_t>(arg->status_code) << 16),
-                       static_cast<uint32_t>(self->payload_.used),
-                       static_cast<uint32_t>(arg->msg_length)};
+  uint32_t words[RecvEntry::kWords];
+  words[RecvEntry::kMessage] =
+      static_cast<uint32_t>(arg->opcode) |
+      (static_cast<uint32_t>(arg->rsv) << MessageWord::kRsvShift) |
+      (static_cast<uint32_t>(arg->status_code) << MessageWord::kStatusCodeShift);
+  words[RecvEntry::kOffset] = static_cast<uint32_t>(self->payload_.used);
+  words[RecvEntry::kLength] = static_cast<uint32_t>(arg->msg_length);
   self->meta_.Append(reinterpret_cast<const uint8_t*>(words), sizeof words);
   self->payload_.Append(arg->msg, arg->msg_length);
 }
@@ -522,9 +504,8 @@ ssize_t EventContextWrap::OnCollectSend(wslay_event_context_ptr, const uint8_t* 
 
 // recvFrom(data, out: Uint8Array, meta: Uint32Array) -> null | [meta, payload]
 // One call into C per socket read: wslay reads `data`, and the messages it completes are
-// written into the caller's `out` (payload) and `meta` (after a 4-word header of rc,
-// consumed, message count and payload length: opcode | rsv << 8 | status << 16, offset,
-// length per message), so nothing is allocated here. Only what does not fit comes back in
+// written into the caller's `out` (payload) and `meta` (a RecvHeader, then a RecvEntry per
+// message: see layout.h), so nothing is allocated here. Only what does not fit comes back in
 // new arrays, header included.
 Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -532,9 +513,9 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
   Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
   Napi::Uint32Array meta = info[2].As<Napi::Uint32Array>();
-  constexpr size_t kHeader = 4 * sizeof(uint32_t);
+  constexpr size_t kHeader = RecvHeader::kWords * sizeof(uint32_t);
   if (meta.ByteLength() < kHeader) {
-    Napi::RangeError::New(env, "recvFrom() needs a meta array of at least 4 words")
+    Napi::RangeError::New(env, "recvFrom() needs a meta array of at least a RecvHeader")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -555,9 +536,12 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
   feed_ = nullptr;
   Publish();
 
-  uint32_t header[4] = {static_cast<uint32_t>(rv), static_cast<uint32_t>(feed_pos_),
-                        static_cast<uint32_t>(meta_.used / 12),
-                        static_cast<uint32_t>(payload_.used)};
+  uint32_t header[RecvHeader::kWords];
+  header[RecvHeader::kRc] = static_cast<uint32_t>(rv);
+  header[RecvHeader::kConsumed] = static_cast<uint32_t>(feed_pos_);
+  header[RecvHeader::kMessageCount] =
+      static_cast<uint32_t>(meta_.used / (RecvEntry::kWords * sizeof(uint32_t)));
+  header[RecvHeader::kPayloadLength] = static_cast<uint32_t>(payload_.used);
   Napi::Value result = env.Null();
   if (meta_.spilled || payload_.spilled) {
     result = Spilled(env, header, out);
@@ -571,12 +555,14 @@ Napi::Value EventContextWrap::RecvFrom(const Napi::CallbackInfo& info) {
 
 // recvFrom()'s result when `out` or `meta` overflowed: [header + meta, payload] in new
 // arrays, or undefined when they could not be made.
-Napi::Value EventContextWrap::Spilled(Napi::Env env, const uint32_t (&header)[4],
+Napi::Value EventContextWrap::Spilled(Napi::Env env, const uint32_t (&header)[RecvHeader::kWords],
                                       Napi::Uint8Array out) {
-  Napi::Uint32Array all = Napi::Uint32Array::New(env, 4 + meta_.used / sizeof(uint32_t));
+  Napi::Uint32Array all =
+      Napi::Uint32Array::New(env, RecvHeader::kWords + meta_.used / sizeof(uint32_t));
   if (!Made(env, all)) return env.Undefined();
   std::memcpy(all.Data(), header, sizeof header);
-  std::memcpy(all.Data() + 4, meta_.spilled ? meta_.spill.data() : meta_.base, meta_.used);
+  std::memcpy(all.Data() + RecvHeader::kWords, meta_.spilled ? meta_.spill.data() : meta_.base,
+              meta_.used);
   Napi::Value payload =
       payload_.spilled
           ? Napi::Buffer<uint8_t>::Copy(env, payload_.spill.data(), payload_.used).As<Napi::Value>()
@@ -611,8 +597,8 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
     rv = wslay_event_send(ctx_);
   }
   if (ctx_ != nullptr) Install(outer);
-  meta.Data()[0] = static_cast<uint32_t>(rv);
-  meta.Data()[1] = static_cast<uint32_t>(sent_.used);
+  meta.Data()[SendMeta::kRc] = static_cast<uint32_t>(rv);
+  meta.Data()[SendMeta::kLength] = static_cast<uint32_t>(sent_.used);
   Napi::Value result = env.Null();
   if (sent_.spilled) {
     result = Napi::Buffer<uint8_t>::Copy(env, sent_.spill.data(), sent_.used);

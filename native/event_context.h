@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "call_scope.h"
+#include "layout.h"
 #include "mask_pool.h"
 #include "scratch_buffer.h"
 
@@ -77,7 +78,8 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   Napi::Value GetQueuedMsgLength(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
   Napi::Value RecvFrom(const Napi::CallbackInfo& info);
-  Napi::Value Spilled(Napi::Env env, const uint32_t (&header)[4], Napi::Uint8Array out);
+  Napi::Value Spilled(Napi::Env env, const uint32_t (&header)[RecvHeader::kWords],
+                      Napi::Uint8Array out);
   Napi::Value SendAll(const Napi::CallbackInfo& info);
 
   wslay_event_context_ptr ctx_ = nullptr;

@@ -1,7 +1,16 @@
 import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
 import { WslayError } from './errors.js';
-import { CallbackBit, type EventEngine, type EventHooks } from './backends/engine.js';
+import type { EventEngine, EventHooks } from './backends/engine.js';
+import {
+  CallbackBit,
+  MessageWord,
+  RecvEntry,
+  RecvHeader,
+  ReadResult,
+  SendMeta,
+  encodeReadResult,
+} from './backends/layout.js';
 import { resolveBackend, type Backend } from './backends/select.js';
 import * as check from './validate.js';
 
@@ -77,7 +86,7 @@ const callbackNames = [
 const constructing = Symbol('EventContext.constructing');
 
 /** Room for 64 messages per recvFrom() call before the table spills into a new one. */
-const BATCH_META_WORDS = 4 + 3 * 64;
+const BATCH_META_WORDS = RecvHeader.WORDS + RecvEntry.WORDS * 64;
 const UINT32_MAX = 0xffffffff;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -117,7 +126,7 @@ export class EventContext {
   #noBuffering = false;
   /** recvFrom()'s message table, reused from call to call. */
   #batchMeta: Uint32Array | null = null;
-  #sendMeta = new Uint32Array(2);
+  #sendMeta = new Uint32Array(SendMeta.WORDS);
   #recvStarted = false;
   #callbacksChanged = false;
   #nextReader = 1;
@@ -237,23 +246,23 @@ export class EventContext {
       this.#inRecv = false;
       this.#applyDeferred();
     }
-    const rc = meta[0]! | 0;
-    const consumed = meta[1]!;
-    const end = 4 + 3 * meta[2]!;
+    const rc = meta[RecvHeader.RC]! | 0;
+    const consumed = meta[RecvHeader.CONSUMED]!;
+    const end = RecvHeader.WORDS + RecvEntry.WORDS * meta[RecvHeader.MESSAGE_COUNT]!;
     let thrown: { value: unknown } | null = null;
-    if (end > 4) {
+    if (end > RecvHeader.WORDS) {
       const bytes = Buffer.isBuffer(payload)
         ? payload
         : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-      for (let i = 4; i < end; i += 3) {
-        const word = meta[i]!;
-        const offset = meta[i + 1]!;
+      for (let i = RecvHeader.WORDS; i < end; i += RecvEntry.WORDS) {
+        const word = meta[i + RecvEntry.MESSAGE]!;
+        const offset = meta[i + RecvEntry.OFFSET]!;
         try {
           onMessage(
-            word & 0xff,
-            bytes.subarray(offset, offset + meta[i + 2]!),
-            word >>> 16,
-            (word >>> 8) & 0xff,
+            word & MessageWord.OPCODE_MASK,
+            bytes.subarray(offset, offset + meta[i + RecvEntry.LENGTH]!),
+            word >>> MessageWord.STATUS_CODE_SHIFT,
+            (word >>> MessageWord.RSV_SHIFT) & MessageWord.RSV_MASK,
           );
         } catch (error) {
           thrown ??= { value: error };
@@ -289,7 +298,7 @@ export class EventContext {
     let thrown: { value: unknown } | null;
     try {
       const spilled = engine.sendAll(this.#hooks, room, meta);
-      bytes = spilled ?? room.subarray(0, meta[1]);
+      bytes = spilled ?? room.subarray(0, meta[SendMeta.LENGTH]);
     } finally {
       this.#inSend = false;
       this.#depth--;
@@ -298,7 +307,7 @@ export class EventContext {
       this.#applyDeferred();
     }
     if (thrown !== null) throw (thrown as { value: unknown }).value;
-    const rc = meta[0]! | 0;
+    const rc = meta[SendMeta.RC]! | 0;
     if (rc < 0 && this.#engine !== null) throw new WslayError(rc, 'wslay_event_send');
     return Buffer.isBuffer(bytes)
       ? bytes
@@ -555,12 +564,9 @@ export class EventContext {
             this.#fail(error, true);
             return -1;
           }
-          if (n === -1) return -1;
-          if (eof) {
-            this.#readers.delete(source);
-            return -((n as number) + 2);
-          }
-          return n as number;
+          if (n === -1) return ReadResult.FAILURE;
+          if (eof) this.#readers.delete(source);
+          return encodeReadResult(n as number, eof === true);
         } catch (error) {
           this.#fail(error, true);
           return -1;

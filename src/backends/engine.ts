@@ -4,19 +4,6 @@
  * the public classes own validation, callback exception handling and lifetime.
  */
 
-/** Which callbacks a context has, so a backend never calls through a missing one. */
-export const CallbackBit = {
-  RECV: 1,
-  SEND: 2,
-  GENMASK: 4,
-  FRAME_RECV_START: 8,
-  FRAME_RECV_CHUNK: 16,
-  FRAME_RECV_END: 32,
-  MSG_RECV: 64,
-  /** With GENMASK: the default genmask, which a backend may serve without calling the hook. */
-  RANDOM_GENMASK: 128,
-} as const;
-
 /**
  * What a backend calls while `recv()` or `send()` runs. Hooks never throw: the public
  * layer turns exceptions into wslay failures. Views passed in are valid for the call only.
@@ -25,10 +12,7 @@ export interface EventHooks {
   recv(buf: Uint8Array, flags: number): number;
   send(data: Uint8Array, flags: number): number;
   genmask(buf: Uint8Array): number;
-  /**
-   * Reads the fragmented message registered as `source`. Returns the byte count `n`
-   * when more data follows, `-(n + 2)` when `n` bytes end the message, or -1 on failure.
-   */
+  /** Reads the fragmented message registered as `source`; returns a layout.ts ReadResult. */
   read(source: number, buf: Uint8Array): number;
   onFrameRecvStart(fin: number, rsv: number, opcode: number, payloadLength: number): void;
   onFrameRecvChunk(data: Uint8Array): void;
@@ -63,15 +47,14 @@ export interface EventEngine {
   free(): void;
   /**
    * Batch path: `recv()` reading `data` with the frame callbacks off. Completed
-   * messages go into `out` (their bytes) and `meta`: a header of rc, bytes consumed, message
-   * count and payload length, then `opcode | rsv << 8 | statusCode << 16`, offset, length
-   * per message. Returns null when all fit, else `[meta, payload]` holding everything, either
-   * of which may be the caller's own array when that one had room.
+   * messages go into `out` (their bytes) and `meta`: a RecvHeader, then a RecvEntry per
+   * message (layout.ts). Returns null when all fit, else `[meta, payload]` holding
+   * everything, either of which may be the caller's own array when that one had room.
    */
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null;
   /**
-   * Batch path: `send()` taking every byte into `out`; `meta` gets rc and the byte
-   * count. Returns null when all fit, else a new buffer with every byte.
+   * Batch path: `send()` taking every byte into `out`; `meta` is a SendMeta (layout.ts).
+   * Returns null when all fit, else a new buffer with every byte.
    */
   sendAll(hooks: EventHooks, out: Uint8Array, meta: Uint32Array): Uint8Array | null;
 }

@@ -1,4 +1,5 @@
 import type { EventEngine, EventHooks } from './engine.js';
+import { StateWord } from './layout.js';
 
 /** The addon's EventContext: an EventEngine whose constructor takes the state array. */
 export type AddonEventContext = new (
@@ -7,20 +8,6 @@ export type AddonEventContext = new (
   state: Float64Array,
 ) => EventEngine;
 
-// Must match StateWord in native/event_context.cpp.
-const VALID = 0;
-const WANT_READ = 1;
-const WANT_WRITE = 2;
-const READ_ENABLED = 3;
-const WRITE_ENABLED = 4;
-const CLOSE_RECEIVED = 5;
-const CLOSE_SENT = 6;
-const STATUS_CODE_RECEIVED = 7;
-const STATUS_CODE_SENT = 8;
-const QUEUED_MSG_COUNT = 9;
-const QUEUED_MSG_LENGTH = 10;
-const STATE_WORDS = 11;
-
 /**
  * The native engine with its getters served from memory: after every call that may change
  * them, the addon writes the getters' values into `#state`, which costs nothing next to a
@@ -28,7 +15,7 @@ const STATE_WORDS = 11;
  * recv() or send() runs, the values are marked stale and the getters ask wslay.
  */
 export class NativeEventEngine implements EventEngine {
-  readonly #state = new Float64Array(STATE_WORDS);
+  readonly #state = new Float64Array(StateWord.COUNT);
   readonly #ctx: EventEngine;
 
   constructor(Context: AddonEventContext, server: boolean, callbackMask: number) {
@@ -84,43 +71,43 @@ export class NativeEventEngine implements EventEngine {
   }
 
   wantRead(): boolean {
-    return this.#flag(WANT_READ) ?? this.#ctx.wantRead();
+    return this.#flag(StateWord.WANT_READ) ?? this.#ctx.wantRead();
   }
   wantWrite(): boolean {
-    return this.#flag(WANT_WRITE) ?? this.#ctx.wantWrite();
+    return this.#flag(StateWord.WANT_WRITE) ?? this.#ctx.wantWrite();
   }
   getReadEnabled(): boolean {
-    return this.#flag(READ_ENABLED) ?? this.#ctx.getReadEnabled();
+    return this.#flag(StateWord.READ_ENABLED) ?? this.#ctx.getReadEnabled();
   }
   getWriteEnabled(): boolean {
-    return this.#flag(WRITE_ENABLED) ?? this.#ctx.getWriteEnabled();
+    return this.#flag(StateWord.WRITE_ENABLED) ?? this.#ctx.getWriteEnabled();
   }
   getCloseReceived(): boolean {
-    return this.#flag(CLOSE_RECEIVED) ?? this.#ctx.getCloseReceived();
+    return this.#flag(StateWord.CLOSE_RECEIVED) ?? this.#ctx.getCloseReceived();
   }
   getCloseSent(): boolean {
-    return this.#flag(CLOSE_SENT) ?? this.#ctx.getCloseSent();
+    return this.#flag(StateWord.CLOSE_SENT) ?? this.#ctx.getCloseSent();
   }
   getStatusCodeReceived(): number {
-    return this.#number(STATUS_CODE_RECEIVED) ?? this.#ctx.getStatusCodeReceived();
+    return this.#number(StateWord.STATUS_CODE_RECEIVED) ?? this.#ctx.getStatusCodeReceived();
   }
   getStatusCodeSent(): number {
-    return this.#number(STATUS_CODE_SENT) ?? this.#ctx.getStatusCodeSent();
+    return this.#number(StateWord.STATUS_CODE_SENT) ?? this.#ctx.getStatusCodeSent();
   }
   getQueuedMsgCount(): number {
-    return this.#number(QUEUED_MSG_COUNT) ?? this.#ctx.getQueuedMsgCount();
+    return this.#number(StateWord.QUEUED_MSG_COUNT) ?? this.#ctx.getQueuedMsgCount();
   }
   getQueuedMsgLength(): number {
-    return this.#number(QUEUED_MSG_LENGTH) ?? this.#ctx.getQueuedMsgLength();
+    return this.#number(StateWord.QUEUED_MSG_LENGTH) ?? this.#ctx.getQueuedMsgLength();
   }
 
   #flag(word: number): boolean | undefined {
     const state = this.#state;
-    return state[VALID] === 1 ? state[word] === 1 : undefined;
+    return state[StateWord.VALID] === 1 ? state[word] === 1 : undefined;
   }
 
   #number(word: number): number | undefined {
     const state = this.#state;
-    return state[VALID] === 1 ? state[word] : undefined;
+    return state[StateWord.VALID] === 1 ? state[word] : undefined;
   }
 }

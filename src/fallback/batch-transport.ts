@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import type { EventHooks } from '../backends/engine.js';
+import { RecvEntry, RecvHeader, SendMeta, packMessageWord } from '../backends/layout.js';
 import { ErrorCode } from '../constants.js';
 
 const EMPTY = new Uint8Array(0);
@@ -52,7 +53,7 @@ class ByteSink {
 export class BatchTransport implements EventHooks {
   readonly #engine: { setError(code: number): void };
   readonly #bytes = new ByteSink();
-  /** Per message: opcode | rsv << 8 | statusCode << 16, offset, length. */
+  /** A RecvEntry per message. */
   readonly #entries: number[] = [];
   #feed: Uint8Array = EMPTY;
   #consumed = 0;
@@ -71,17 +72,18 @@ export class BatchTransport implements EventHooks {
     this.#bytes.reset(out);
   }
 
-  /** Writes the header (rc, consumed, message count, payload length) and the table. */
+  /** Writes the RecvHeader and the entries. */
   finishRecv(rc: number, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
     const entries = this.#entries;
     const bytes = this.#bytes;
     const payload = bytes.spilled();
-    const table = 4 + entries.length <= meta.length ? meta : new Uint32Array(4 + entries.length);
-    table[0] = rc >>> 0;
-    table[1] = this.#consumed;
-    table[2] = entries.length / 3;
-    table[3] = bytes.used;
-    for (let i = 0; i < entries.length; i++) table[4 + i] = entries[i]!;
+    const words = RecvHeader.WORDS + entries.length;
+    const table = words <= meta.length ? meta : new Uint32Array(words);
+    table[RecvHeader.RC] = rc >>> 0;
+    table[RecvHeader.CONSUMED] = this.#consumed;
+    table[RecvHeader.MESSAGE_COUNT] = entries.length / RecvEntry.WORDS;
+    table[RecvHeader.PAYLOAD_LENGTH] = bytes.used;
+    table.set(entries, RecvHeader.WORDS);
     const out = this.#out;
     this.#feed = EMPTY;
     this.#out = EMPTY;
@@ -95,10 +97,10 @@ export class BatchTransport implements EventHooks {
     this.#bytes.reset(out);
   }
 
-  /** Writes rc and the byte count into `meta`; returns every byte when they did not fit `out`. */
+  /** Writes the SendMeta; returns every byte when they did not fit `out`. */
   finishSend(rc: number, meta: Uint32Array): Uint8Array | null {
-    meta[0] = rc >>> 0;
-    meta[1] = this.#bytes.used;
+    meta[SendMeta.RC] = rc >>> 0;
+    meta[SendMeta.LENGTH] = this.#bytes.used;
     const spilled = this.#bytes.spilled();
     this.#bytes.release();
     this.#hooks = null;
@@ -131,7 +133,8 @@ export class BatchTransport implements EventHooks {
   }
 
   onMsgRecv(rsv: number, opcode: number, msg: Uint8Array, statusCode: number): void {
-    this.#entries.push(opcode | (rsv << 8) | (statusCode << 16), this.#bytes.used, msg.length);
+    // In RecvEntry order: MESSAGE, OFFSET, LENGTH.
+    this.#entries.push(packMessageWord(opcode, rsv, statusCode), this.#bytes.used, msg.length);
     this.#bytes.append(msg);
   }
 

@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { CallbackBit, type EventEngine, type EventHooks } from '../backends/engine.js';
+import type { EventEngine, EventHooks } from '../backends/engine.js';
+import { CallbackBit, ReadResult } from '../backends/layout.js';
 import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
 import { BatchTransport } from './batch-transport.js';
 import { closeCodeOf, isValidReceivedCloseCode } from './close-code.js';
@@ -496,15 +497,15 @@ export class FallbackEventEngine implements EventEngine {
     const buf = (this.#fragmentBuf ??= new Uint8Array(FRAGMENT_SIZE));
     if (!m.pending) {
       const n = this.#hooks!.read(m.source, buf);
-      if (n === -1) {
+      if (n === ReadResult.FAILURE) {
         // A failed read is a callback failure whether or not the hook said so, as in the
         // native backend; the code outlives this call like any other.
         this.#error = ErrorCode.CALLBACK_FAILURE;
         this.#writeEnabled = false;
         return ErrorCode.CALLBACK_FAILURE;
       }
-      const eof = n < -1;
-      const length = eof ? -n - 2 : n;
+      const eof = n <= -ReadResult.EOF_BIAS;
+      const length = eof ? -n - ReadResult.EOF_BIAS : n;
       if (length === 0 && !eof) return STOP;
       m.pending = true;
       m.offset = 0;
