@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libwslay-dev cmake ninja-build g++ make python3 binutils util-linux python3-websockets chromium clang-format)
+packages=(libwslay-dev cmake ninja-build g++ make python3 binutils util-linux python3-websockets chromium clang-format redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
