@@ -326,14 +326,14 @@ export class IoLoop<Owner> {
       this.#events.overflow(this.#owner);
       return;
     }
-    try {
-      this.#deliver();
-    } finally {
-      this.#releaseClose();
-    }
+    const thrown = this.#deliver();
+    this.#releaseClose();
     // Replies to this read go out now, from inside the 'data' event, rather than after the
     // stream's own bookkeeping: a round trip is that much shorter.
     this.#flushIfScheduled();
+    // A listener's exception reaches the socket's 'data' event (uncaught, as with ws) once
+    // the read is fully handled.
+    if (thrown !== null) throw thrown.error;
   }
 
   /** The peer's fragments would cost more than maxPayload: answered as a message too big. */
@@ -421,16 +421,26 @@ export class IoLoop<Owner> {
     if (violation !== 0) this.#events.violation(this.#owner, violation);
   }
 
-  /** Hands received messages to the owner, whose listeners may send, close or terminate. */
-  #deliver(): void {
+  /**
+   * Hands received messages to the owner, whose listeners may send, close or terminate. A
+   * listener that throws does not cost the messages after it (ws delivers none after it,
+   * ever): the first exception is returned, to be rethrown once the read is handled.
+   */
+  #deliver(): { error: unknown } | null {
     const inbox = this.#inbox;
     this.#inbox = [];
+    let thrown: { error: unknown } | null = null;
     for (const { opcode, data } of inbox) {
-      if (this.#state >= State.DESTROYED) return;
-      if (opcode === Opcode.PING) this.#events.ping(this.#owner, data);
-      else if (opcode === Opcode.PONG) this.#events.pong(this.#owner, data);
-      else this.#events.message(this.#owner, data, opcode === Opcode.BINARY_FRAME);
+      if (this.#state >= State.DESTROYED) break;
+      try {
+        if (opcode === Opcode.PING) this.#events.ping(this.#owner, data);
+        else if (opcode === Opcode.PONG) this.#events.pong(this.#owner, data);
+        else this.#events.message(this.#owner, data, opcode === Opcode.BINARY_FRAME);
+      } catch (error) {
+        thrown ??= { error };
+      }
     }
+    return thrown;
   }
 
   // --- writing -------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { WebSocket, WebSocketServer } from '../../src/index.js';
-import { WebSocket as Client } from '../../src/index.js';
+import { WebSocket, WebSocketServer } from '../../src/index.js';
 import {
   backends,
   closeCodeOf,
@@ -15,6 +16,7 @@ import {
   portOf,
   RawPeer,
   rawServer,
+  until,
 } from './helpers.js';
 
 const TEXT = 0x1;
@@ -160,7 +162,7 @@ describe.each(backends)('our client replying in the read of the server close (%s
 
   test('its masked reply precedes its masked close', async () => {
     const accepted = server.next();
-    const ws = new Client(`ws://127.0.0.1:${server.port}/`, { backend });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { backend });
     await once(ws, 'open');
     const peer = await accepted;
     const replies = echo(ws);
@@ -182,5 +184,45 @@ describe.each(backends)('our client replying in the read of the server close (%s
     expect(peer.received[1]! & 0x80).toBe(0x80);
     expect(peer.received[9]! & 0x80).toBe(0x80);
     expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+  });
+});
+
+describe.each(backends)('a message listener that throws (%s)', (backend) => {
+  test('costs no message: the rest of the read is delivered, then the exception escapes', async () => {
+    const wss = new WebSocketServer({ noServer: true, backend });
+    // What would reach 'uncaughtException': exceptions out of the socket's 'data' event.
+    const escaped: unknown[] = [];
+    const server = http.createServer();
+    server.on('upgrade', (req, socket: Socket, head) => {
+      const emit = socket.emit.bind(socket) as (event: string, ...args: unknown[]) => boolean;
+      (socket as unknown as { emit: typeof emit }).emit = (event, ...args) => {
+        try {
+          return emit(event, ...args);
+        } catch (error) {
+          escaped.push(error);
+          return true;
+        }
+      };
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const connection = once(wss, 'connection');
+    const peer = await RawPeer.open(portOf(server));
+    const [ws] = (await connection) as [WebSocket];
+    const received: string[] = [];
+    ws.on('message', (data) => {
+      received.push((data as Buffer).toString());
+      if (received.length === 1) throw new Error('boom');
+    });
+    peer.write(Buffer.concat([frame(TEXT, 'a'), frame(TEXT, 'b'), frame(TEXT, 'c')]));
+    await until(() => received.length === 3);
+    expect(escaped.map((error) => (error as Error).message)).toEqual(['boom']);
+    peer.write(frame(TEXT, 'd'));
+    await until(() => received.length === 4);
+    expect(received).toEqual(['a', 'b', 'c', 'd']);
+    expect(ws.readyState).toBe(ws.OPEN);
+    ws.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
