@@ -6,7 +6,7 @@ import { EventContext, type Backend, type RecvFromListener } from '../event-cont
 import { encodeCloseFrame } from './close-frame.js';
 import { encodeFrame } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
-import { FragmentBudget } from './fragment-budget.js';
+import { FrameScanner } from './frame-scanner.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -82,8 +82,8 @@ export class IoLoop<Owner> {
   #ctx: EventContext | null = null;
   /** recvFrom()'s listener, made with the first read: idle connections hold no closure. */
   #listener: RecvFromListener | null = null;
-  /** Counts the frames of incoming messages, made with the first read. */
-  #budget: FragmentBudget | null = null;
+  /** Looks at the incoming frame headers ahead of wslay, made with the first read. */
+  #scanner: FrameScanner | null = null;
 
   #inbox: Received[] = [];
 
@@ -304,7 +304,8 @@ export class IoLoop<Owner> {
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
-    const cut = (this.#budget ??= new FragmentBudget(this.#options.maxPayload)).scan(chunk);
+    const scanner = (this.#scanner ??= new FrameScanner(this.#options.maxPayload));
+    const cut = scanner.scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
       this.#listener ??= (opcode, msg, statusCode) => this.#received(opcode, msg, statusCode);
@@ -316,7 +317,7 @@ export class IoLoop<Owner> {
       }
       this.#closeAnswer = StatusCode.PROTOCOL_ERROR;
     }
-    if (cut >= 0 && ctx.getReadEnabled()) this.#refuseFragments(ctx);
+    if (cut >= 0 && ctx.getReadEnabled()) this.#refuse(ctx, scanner.refusal);
     if (!ctx.getReadEnabled() && !this.#stopReading(ctx)) return;
     if (ctx.wantWrite()) this.#scheduleFlush();
     this.#endIfDone(ctx);
@@ -336,10 +337,10 @@ export class IoLoop<Owner> {
     if (thrown !== null) throw thrown.error;
   }
 
-  /** The peer's fragments would cost more than maxPayload: answered as a message too big. */
-  #refuseFragments(ctx: EventContext): void {
+  /** A frame the scanner found wslay must not see: answered with `code`, reading stops. */
+  #refuse(ctx: EventContext, code: number): void {
     try {
-      ctx.queueClose(StatusCode.MESSAGE_TOO_BIG);
+      ctx.queueClose(code);
     } catch (error) {
       // NO_MORE_MSG: our own close is already queued; reading stops all the same.
       if (!(error instanceof WslayError)) throw error;
@@ -360,7 +361,9 @@ export class IoLoop<Owner> {
       this.#closeAnswer ||= StatusCode.INVALID_FRAME_PAYLOAD_DATA;
       return;
     }
-    this.#closeCode = statusCode === 0 ? StatusCode.NO_STATUS_RCVD : statusCode;
+    // A code wslay would refuse was shown to it as 1011 (see FrameScanner).
+    const code = this.#scanner?.lateCloseCode || statusCode;
+    this.#closeCode = code === 0 ? StatusCode.NO_STATUS_RCVD : code;
     this.#closeReason = reason;
   }
 
@@ -393,6 +396,9 @@ export class IoLoop<Owner> {
       close = encodeCloseFrame(answer, EMPTY, this.#options.role === 'client');
     } else if (!ctx.getCloseReceived()) {
       violation = ctx.getCloseSent() ? ctx.getStatusCodeSent() : StatusCode.PROTOCOL_ERROR;
+    } else if (this.#scanner?.lateCloseCode) {
+      // wslay echoed the 1011 it was shown: the peer gets its own code back.
+      close = encodeCloseFrame(this.#closeCode, this.#closeReason, this.#options.role === 'client');
     }
     if (violation !== 0) {
       this.#closeCode = violation;

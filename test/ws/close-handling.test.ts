@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocket as WsClient } from 'ws';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
 import {
   backends,
@@ -224,5 +225,73 @@ describe.each(backends)('a message listener that throws (%s)', (backend) => {
     expect(ws.readyState).toBe(ws.OPEN);
     ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe.each(backends)('close codes wslay 1.1.1 judges differently from ws (%s)', (backend) => {
+  let wss: WebSocketServer;
+
+  beforeAll(async () => {
+    wss = await listen({ backend });
+  });
+  afterAll(() => closeServer(wss));
+
+  test.each([1012, 1013, 1014])('a close %i from the peer is reported and echoed', async (code) => {
+    const connection = once(wss, 'connection');
+    const peer = await RawPeer.open(portOf(wss));
+    const [ws] = (await connection) as [WebSocket];
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const wsClosed = closed(ws);
+    peer.write(frame(CLOSE, closePayload(code, 'later')));
+    const info = await wsClosed;
+    expect([info.code, info.reason.toString()]).toEqual([code, 'later']);
+    await peer.closed;
+    const frames = parseFrames(peer.received);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.payload).toEqual(closePayload(code, 'later'));
+    expect(errors).toEqual([]);
+  });
+
+  test('a close frame with a 1-byte body is answered with 1002', async () => {
+    const connection = once(wss, 'connection');
+    const peer = await RawPeer.open(portOf(wss));
+    const [ws] = (await connection) as [WebSocket];
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const wsClosed = closed(ws);
+    peer.write(frame(CLOSE, Buffer.from([0x03])));
+    expect((await wsClosed).code).toBe(1002);
+    await peer.closed;
+    expect(parseFrames(peer.received).map(closeCodeOf)).toEqual([1002]);
+    expect(errors).toHaveLength(1);
+  });
+
+  test('a ws client closing with 1012 gets 1012 back', async () => {
+    const connection = once(wss, 'connection');
+    const client = new WsClient(`ws://127.0.0.1:${portOf(wss)}/`);
+    const [ws] = (await connection) as [WebSocket];
+    await once(client, 'open');
+    const serverClosed = closed(ws);
+    const clientClosed = once(client, 'close') as Promise<[number, Buffer]>;
+    client.close(1012, 'restart');
+    expect((await serverClosed).code).toBe(1012);
+    const [code] = await clientClosed;
+    expect(code).toBe(1012);
+  });
+
+  test('our client reports and echoes a close 1013 from the server, masked', async () => {
+    const server = await rawServer();
+    const accepted = server.next();
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { backend });
+    await once(ws, 'open');
+    const peer = await accepted;
+    const wsClosed = closed(ws);
+    peer.write(frame(CLOSE, closePayload(1013), { mask: false }));
+    expect((await wsClosed).code).toBe(1013);
+    await peer.closed;
+    expect(parseFrames(peer.received).map(closeCodeOf)).toEqual([1013]);
+    expect(peer.received[1]! & 0x80).toBe(0x80);
+    await server.close();
   });
 });

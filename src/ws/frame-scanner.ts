@@ -1,0 +1,144 @@
+import { StatusCode } from '../constants.js';
+
+/**
+ * What one frame of a message costs on top of its payload while the message is assembled:
+ * wslay 1.1.1 makes an allocation per frame, so a peer sending one-byte fragments would make
+ * it hold about a hundred bytes per byte of payload under a limit that counts payload only.
+ */
+export const FRAME_COST = 64;
+
+/** Registered with IANA after RFC 6455: ws accepts them, wslay 1.1.1 answers them with 1002. */
+const FIRST_LATE_CODE = 1012;
+const LAST_LATE_CODE = 1014;
+/** The code wslay is shown in their place: it shares their high byte (0x03). */
+const STAND_IN_CODE = 1011;
+
+/**
+ * Follows the frame headers of the incoming byte stream, ahead of wslay, for what wslay
+ * 1.1.1 judges differently from ws:
+ *
+ * - a fragmented message's payload plus `FRAME_COST` per continuation frame past `limit`
+ *   (answered with 1009);
+ * - a close frame with a 1-byte body, a protocol error (RFC 6455 §5.5.1) that wslay takes as
+ *   a close without a code (answered with 1002);
+ * - a close frame with code 1012, 1013 or 1014, which wslay refuses: it is shown to wslay as
+ *   1011, and `lateCloseCode` keeps the real one.
+ *
+ * wslay checks everything else; this only reads headers and the first close frame's code.
+ */
+export class FrameScanner {
+  readonly #limit: number;
+  /** The header being read, which may be split across reads. */
+  readonly #header = new Uint8Array(14);
+  #headerLength = 0;
+  #payloadLeft = 0;
+  #messageCost = 0;
+  #inMessage = false;
+  /** Bytes of the first close frame's code still to come (its key is in `#closeKey`). */
+  #codeBytesLeft = 0;
+  readonly #closeKey = new Uint8Array(4);
+  #codeHigh = 0;
+  #closeSeen = false;
+  #refusal = 0;
+  #lateCloseCode = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** The close code owed for the frame `scan()` cut at: 1009 or 1002. */
+  get refusal(): number {
+    return this.#refusal;
+  }
+
+  /** The 1012-1014 code of the peer's close frame, shown to wslay as 1011; 0 when none. */
+  get lateCloseCode(): number {
+    return this.#lateCloseCode;
+  }
+
+  /**
+   * Reads `chunk` on from where the last call left off. Returns the offset of the first
+   * byte of the frame that must not reach wslay (every byte before it may), or -1 when the
+   * whole chunk may. `chunk` is changed where a close code is shown to wslay as another.
+   */
+  scan(chunk: Uint8Array): number {
+    const length = chunk.length;
+    let at = 0;
+    while (at < length) {
+      if (this.#payloadLeft > 0) {
+        const n = Math.min(this.#payloadLeft, length - at);
+        if (this.#codeBytesLeft > 0) this.#readCode(chunk, at, n);
+        at += n;
+        this.#payloadLeft -= n;
+        continue;
+      }
+      const frameStart = at - this.#headerLength;
+      const header = this.#header;
+      // The fixed two bytes tell how long the rest of the header is.
+      while (this.#headerLength < 2 && at < length) header[this.#headerLength++] = chunk[at++]!;
+      if (this.#headerLength < 2) break;
+      const length7 = header[1]! & 0x7f;
+      const masked = (header[1]! & 0x80) !== 0;
+      const needed = 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + (masked ? 4 : 0);
+      while (this.#headerLength < needed && at < length)
+        header[this.#headerLength++] = chunk[at++]!;
+      if (this.#headerLength < needed) break;
+      this.#headerLength = 0;
+      const payloadLength =
+        length7 < 126
+          ? length7
+          : length7 === 126
+            ? (header[2]! << 8) | header[3]!
+            : (header[2]! * 2 ** 24 + (header[3]! << 16) + (header[4]! << 8) + header[5]!) *
+                2 ** 32 +
+              ((header[6]! << 24) >>> 0) +
+              (header[7]! << 16) +
+              (header[8]! << 8) +
+              header[9]!;
+      const opcode = header[0]! & 0x0f;
+      const fin = (header[0]! & 0x80) !== 0;
+      // The first frame is wslay's to judge (its verdict on a frame that breaks more than
+      // one rule comes first); each continuation costs its payload plus FRAME_COST.
+      if (opcode === 1 || opcode === 2) {
+        this.#messageCost = payloadLength;
+        this.#inMessage = !fin;
+      } else if (opcode === 0 && this.#inMessage) {
+        this.#messageCost += payloadLength + FRAME_COST;
+        if (this.#messageCost > this.#limit)
+          return this.#cut(frameStart, StatusCode.MESSAGE_TOO_BIG);
+        this.#inMessage = !fin;
+      } else if (opcode === 8 && !this.#closeSeen) {
+        this.#closeSeen = true;
+        if (payloadLength === 1) return this.#cut(frameStart, StatusCode.PROTOCOL_ERROR);
+        if (payloadLength >= 2) {
+          this.#codeBytesLeft = 2;
+          if (masked) this.#closeKey.set(header.subarray(needed - 4, needed));
+        }
+      }
+      this.#payloadLeft = payloadLength;
+    }
+    return -1;
+  }
+
+  #cut(frameStart: number, code: number): number {
+    this.#refusal = code;
+    return Math.max(frameStart, 0);
+  }
+
+  /** Reads the close code's bytes among `chunk[at, at + n)`; the second decides. */
+  #readCode(chunk: Uint8Array, at: number, n: number): void {
+    for (let i = at; i < at + n && this.#codeBytesLeft > 0; i++) {
+      const index = 2 - this.#codeBytesLeft--;
+      const plain = chunk[i]! ^ this.#closeKey[index]!;
+      if (index === 0) {
+        this.#codeHigh = plain;
+        continue;
+      }
+      const code = (this.#codeHigh << 8) | plain;
+      if (code >= FIRST_LATE_CODE && code <= LAST_LATE_CODE) {
+        this.#lateCloseCode = code;
+        chunk[i] = chunk[i]! ^ plain ^ (STAND_IN_CODE & 0xff);
+      }
+    }
+  }
+}
