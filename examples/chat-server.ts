@@ -21,7 +21,11 @@ export interface ChatServer {
 const MAX_TEXT = 500;
 const MAX_NAME = 24;
 
-const page = `<!doctype html>
+/**
+ * The chat page. It joins the room named in its own address (`/?room=books`), which
+ * examples/cluster-chat.ts uses as a topic; this single-process server has one room.
+ */
+export const page = `<!doctype html>
 <meta charset="utf-8">
 <title>wslay chat</title>
 <style>
@@ -44,7 +48,9 @@ const page = `<!doctype html>
     log.append(p);
     log.scrollTop = log.scrollHeight;
   };
-  const ws = new WebSocket('ws://' + location.host + '/chat?name=' + encodeURIComponent(name));
+  const room = new URLSearchParams(location.search).get('room') || 'lobby';
+  const ws = new WebSocket('ws://' + location.host + '/chat?name=' + encodeURIComponent(name) +
+    '&room=' + encodeURIComponent(room));
   ws.onmessage = (event) => {
     const e = JSON.parse(event.data);
     if (e.type === 'message') show(e.name + ': ' + e.text);
@@ -60,9 +66,23 @@ const page = `<!doctype html>
 </script>
 `;
 
-function nameFrom(req: http.IncomingMessage): string {
-  const name = new URL(req.url ?? '/', 'http://localhost').searchParams.get('name')?.trim();
-  return (name || 'guest').slice(0, MAX_NAME);
+/** A query parameter of the upgrade request, trimmed and cut to `MAX_NAME` characters. */
+export function paramFrom(req: http.IncomingMessage, key: string, fallback: string): string {
+  const value = new URL(req.url ?? '/', 'http://localhost').searchParams.get(key)?.trim();
+  return (value || fallback).slice(0, MAX_NAME);
+}
+
+/** The text of a chat message (`{ "text": "..." }`), or undefined when it is not one. */
+export function textOf(data: unknown, isBinary: boolean): string | undefined {
+  let text: unknown;
+  try {
+    // A text message arrives as a Buffer.
+    const json = isBinary ? undefined : (data as Buffer).toString();
+    text = json === undefined ? undefined : (JSON.parse(json) as { text?: unknown }).text;
+  } catch {
+    text = undefined;
+  }
+  return typeof text === 'string' && text.length > 0 && text.length <= MAX_TEXT ? text : undefined;
 }
 
 /** Starts the chat on `host:port` (8080 by default). */
@@ -97,18 +117,11 @@ export async function startChatServer({
   };
 
   wss.on('connection', (ws, req) => {
-    const name = nameFrom(req);
+    const name = paramFrom(req, 'name', 'guest');
     broadcast({ type: 'joined', name });
     ws.on('message', (data, isBinary) => {
-      let text: unknown;
-      try {
-        // A text message arrives as a Buffer.
-        const json = isBinary ? undefined : (data as Buffer).toString();
-        text = json === undefined ? undefined : (JSON.parse(json) as { text?: unknown }).text;
-      } catch {
-        text = undefined;
-      }
-      if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) {
+      const text = textOf(data, isBinary);
+      if (text === undefined) {
         ws.close(1003, 'expected {"text": "..."}');
         return;
       }

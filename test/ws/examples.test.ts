@@ -33,6 +33,26 @@ describe.each(backends)('the examples (%s)', (backend) => {
     expect(code).toBe(0);
   });
 
+  test('cluster-demo shows chat messages crossing node:cluster workers over Redis, and exits 0', async () => {
+    const child = runExample('cluster-demo.ts', backend);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(output).toContain(`3 workers, one port, ${backend} backend`);
+    expect(output).toMatch(
+      /every lobby message reached all \d+ lobby clients on 3 workers; the books room stayed apart: true/,
+    );
+    expect(output).toMatch(
+      /bob +\(worker (\d)\) sees +alice \(worker (?!\1)\d\): hello from alice/,
+    );
+    expect(code).toBe(0);
+  }, 120_000);
+
   test('echo-server echoes and stops on SIGINT', async () => {
     const child = runExample('echo-server.ts', backend, { PORT: '0' });
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
