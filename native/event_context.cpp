@@ -130,7 +130,8 @@ void EventContextWrap::Unpublish() {
 
 bool EventContextWrap::Alive(Napi::Env env) {
   if (ctx_ != nullptr && !free_pending_) return true;
-  Napi::Error::New(env, "wslay EventContext has been freed").ThrowAsJavaScriptException();
+  Napi::Error::New(env, "this EventContext has been freed; create a new one")
+      .ThrowAsJavaScriptException();
   return false;
 }
 
@@ -258,20 +259,26 @@ void EventContextWrap::OnMsgRecv(wslay_event_context_ptr, const wslay_event_on_m
 
 // --- methods ----------------------------------------------------------------------------
 
-Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info, CallScope& scope,
-                                  int (*fn)(wslay_event_context_ptr)) {
-  Napi::Env env = info.Env();
+// Runs `call`, which enters wslay, as the running call of `scope`: the published getters are
+// stale meanwhile, and a free() from a callback takes effect once the outermost call returns.
+template <typename Call>
+int EventContextWrap::Within(CallScope& scope, Call call) {
   int rv;
   Unpublish();
   {
     ScopeGuard guard(scope_, &scope);
-    rv = fn(ctx_);
+    rv = call();
   }
-  // free() from inside a callback is deferred until the outermost call returns.
   if (scope_ == nullptr && free_pending_) Release();
   Publish();
-  if (!scope.Finish()) return env.Undefined();
-  return Napi::Number::New(env, rv);
+  return rv;
+}
+
+Napi::Value EventContextWrap::Run(const Napi::CallbackInfo& info, CallScope& scope,
+                                  int (*fn)(wslay_event_context_ptr)) {
+  int rv = Within(scope, [&] { return fn(ctx_); });
+  if (!scope.Finish()) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), rv);
 }
 
 Napi::Value EventContextWrap::Recv(const Napi::CallbackInfo& info) {
@@ -590,13 +597,11 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
   wslay_event_callbacks callbacks = CallbacksFor(mask_);
   callbacks.send_callback = OnCollectSend;
   Install(callbacks);
-  int rv;
-  Unpublish();
-  {
-    ScopeGuard guard(scope_, &scope);
-    rv = wslay_event_send(ctx_);
-  }
-  if (ctx_ != nullptr) Install(outer);
+  int rv = Within(scope, [&] {
+    int sent = wslay_event_send(ctx_);
+    Install(outer);
+    return sent;
+  });
   meta.Data()[SendMeta::kRc] = static_cast<uint32_t>(rv);
   meta.Data()[SendMeta::kLength] = static_cast<uint32_t>(sent_.used);
   Napi::Value result = env.Null();
@@ -604,8 +609,6 @@ Napi::Value EventContextWrap::SendAll(const Napi::CallbackInfo& info) {
     result = Napi::Buffer<uint8_t>::Copy(env, sent_.spill.data(), sent_.used);
   }
   sent_.Release();
-  if (scope_ == nullptr && free_pending_) Release();
-  Publish();
   if (!scope.Finish()) return env.Undefined();
   return result;
 }

@@ -50,6 +50,8 @@ class EventContextWrap : public Napi::ObjectWrap<EventContextWrap> {
   void Publish();
   void Unpublish();
   void Install(const wslay_event_callbacks& callbacks);
+  template <typename Call>
+  int Within(CallScope& scope, Call call);
   Napi::Value Run(const Napi::CallbackInfo& info, CallScope& scope,
                   int (*fn)(wslay_event_context_ptr));
   void Release();

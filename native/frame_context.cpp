@@ -38,7 +38,8 @@ void FrameContextWrap::Release() {
 
 bool FrameContextWrap::Alive(Napi::Env env) {
   if (ctx_ != nullptr && !free_pending_) return true;
-  Napi::Error::New(env, "wslay FrameContext has been freed").ThrowAsJavaScriptException();
+  Napi::Error::New(env, "this FrameContext has been freed; create a new one")
+      .ThrowAsJavaScriptException();
   return false;
 }
 

@@ -47,5 +47,13 @@ export const Rsv = { NONE: 0, RSV1_BIT: 4, RSV2_BIT: 2, RSV3_BIT: 1 } as const;
 
 /** `wslay_is_ctrl_frame`: true for close, ping, pong and the reserved control opcodes. */
 export function isCtrlFrame(opcode: number): boolean {
-  return ((check.integerIn(opcode, 0, 15, 'opcode') >> 3) & 1) === 1;
+  return isControlOpcode(check.integerIn(opcode, 0, 15, 'opcode'));
 }
+
+/** isCtrlFrame() for an opcode already checked, taken as given (wslay does not mask it). */
+export function isControlOpcode(opcode: number): boolean {
+  return ((opcode >> 3) & 1) === 1;
+}
+
+/** RFC 6455 §5.5: the most payload bytes a control frame may carry. */
+export const MAX_CONTROL_PAYLOAD = 125;

@@ -32,3 +32,11 @@ export class WslayError extends Error {
     this.codeName = codeName;
   }
 }
+
+/**
+ * What a freed context's methods throw. The addon throws the same words (checked by
+ * test/arguments.test.ts), though the public classes stop such calls before they reach it.
+ */
+export function freedError(className: 'EventContext' | 'FrameContext'): Error {
+  return new Error(`this ${className} has been freed; create a new one`);
+}

@@ -1,6 +1,6 @@
 import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
-import { WslayError } from './errors.js';
+import { WslayError, freedError } from './errors.js';
 import type { EventEngine, EventHooks } from './backends/engine.js';
 import {
   CallbackBit,
@@ -282,12 +282,6 @@ export class EventContext {
    */
   sendAll(): Buffer {
     const engine = this.#live();
-    if (this.#inSend)
-      throw new Error('sendAll() cannot be called from inside a callback of send()');
-    const outer = this.#thrown;
-    this.#thrown = null;
-    this.#depth++;
-    this.#inSend = true;
     // Room for every queued message with the largest header; more (an automatic pong or
     // close, a fragmented message) spills into a buffer the backend makes.
     const room = Buffer.allocUnsafe(
@@ -296,19 +290,16 @@ export class EventContext {
     const meta = this.#sendMeta;
     let bytes: Uint8Array;
     let thrown: { value: unknown } | null;
+    const outer = this.#enter('send', 'sendAll');
     try {
       const spilled = engine.sendAll(this.#hooks, room, meta);
       bytes = spilled ?? room.subarray(0, meta[SendMeta.LENGTH]);
     } finally {
-      this.#inSend = false;
-      this.#depth--;
-      thrown = this.#thrown;
-      this.#thrown = outer;
-      this.#applyDeferred();
+      thrown = this.#leave('send', outer);
     }
-    if (thrown !== null) throw (thrown as { value: unknown }).value;
+    if (thrown !== null) throw thrown.value;
     const rc = meta[SendMeta.RC]! | 0;
-    if (rc < 0 && this.#engine !== null) throw new WslayError(rc, 'wslay_event_send');
+    if (rc < 0) throw new WslayError(rc, 'wslay_event_send');
     return Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -428,7 +419,7 @@ export class EventContext {
 
   #live(): EventEngine {
     if (this.#engine === null || this.#freePending) {
-      throw new Error('this EventContext has been freed; create a new one');
+      throw freedError('EventContext');
     }
     return this.#engine;
   }
@@ -459,28 +450,47 @@ export class EventContext {
           'or configSetCallbacks()',
       );
     }
+    let rc: number;
+    let thrown: { value: unknown } | null;
+    const outer = this.#enter(kind, kind);
+    try {
+      rc = kind === 'recv' ? engine.recv(this.#hooks) : engine.send(this.#hooks);
+    } finally {
+      thrown = this.#leave(kind, outer);
+    }
+    if (thrown !== null) throw thrown.value;
+    // Reported even when a callback freed the context: the failure happened before.
+    if (rc < 0) throw new WslayError(rc, `wslay_event_${kind}`);
+  }
+
+  /**
+   * Starts a call that runs callbacks (`method` runs wslay's `kind`); returns the outer
+   * call's first exception, which #leave() puts back.
+   */
+  #enter(kind: 'recv' | 'send', method: string): { value: unknown } | null {
     if (kind === 'recv' ? this.#inRecv : this.#inSend) {
-      throw new Error(`${kind}() cannot be called from inside a callback of ${kind}()`);
+      throw new Error(`${method}() cannot be called from inside a callback of ${kind}()`);
     }
     const outer = this.#thrown;
     this.#thrown = null;
     this.#depth++;
     if (kind === 'recv') this.#inRecv = this.#recvStarted = true;
     else this.#inSend = true;
-    let rc: number;
-    let thrown: { value: unknown } | null;
-    try {
-      rc = kind === 'recv' ? engine.recv(this.#hooks) : engine.send(this.#hooks);
-    } finally {
-      if (kind === 'recv') this.#inRecv = false;
-      else this.#inSend = false;
-      this.#depth--;
-      thrown = this.#thrown;
-      this.#thrown = outer;
-      this.#applyDeferred();
-    }
-    if (thrown !== null) throw (thrown as { value: unknown }).value;
-    if (rc < 0 && this.#engine !== null) throw new WslayError(rc, `wslay_event_${kind}`);
+    return outer;
+  }
+
+  /**
+   * Ends what #enter() started: applies a free() or callback change that waited for it, and
+   * returns the first exception a callback threw during the call, for the caller to rethrow.
+   */
+  #leave(kind: 'recv' | 'send', outer: { value: unknown } | null): { value: unknown } | null {
+    if (kind === 'recv') this.#inRecv = false;
+    else this.#inSend = false;
+    this.#depth--;
+    const thrown = this.#thrown;
+    this.#thrown = outer;
+    this.#applyDeferred();
+    return thrown;
   }
 
   /** Records the first exception of the running call; I/O callbacks then fail as in C. */

@@ -1,6 +1,6 @@
 import { fillMaskKey } from './random-mask.js';
 import { ErrorCode } from './constants.js';
-import { WslayError } from './errors.js';
+import { WslayError, freedError } from './errors.js';
 import type { FrameEngine, FrameHooks, FrameIocb } from './backends/engine.js';
 import { resolveBackend, type Backend } from './backends/select.js';
 import type { ContextOptions } from './event-context.js';
@@ -108,7 +108,7 @@ export class FrameContext {
 
   #live(): FrameEngine {
     if (this.#engine === null || this.#freePending) {
-      throw new Error('this FrameContext has been freed; create a new one');
+      throw freedError('FrameContext');
     }
     return this.#engine;
   }

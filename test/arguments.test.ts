@@ -10,7 +10,25 @@ import {
   Rsv,
   WslayError,
 } from '../src/index.js';
+import type { FrameHooks } from '../src/backends/engine.js';
+import { loadNativeBackend } from '../src/backends/native.js';
+import { freedError } from '../src/errors.js';
 import { backends } from './helpers/backends.js';
+
+test.skipIf(!backends.includes('native'))('the addon says "freed" in the same words', () => {
+  const loaded = loadNativeBackend();
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const event = loaded.backend.createEventEngine(true, 0);
+  event.free();
+  expect(() => event.wantRead()).toThrow(
+    expect.objectContaining({ message: freedError('EventContext').message }) as unknown,
+  );
+  const frame = loaded.backend.createFrameEngine();
+  frame.free();
+  expect(() => frame.recv({} as FrameHooks)).toThrow(
+    expect.objectContaining({ message: freedError('FrameContext').message }) as unknown,
+  );
+});
 
 test('constants carry wslay 1.1.1 values', () => {
   expect(Opcode).toEqual({

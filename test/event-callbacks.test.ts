@@ -187,6 +187,40 @@ describe.each(backends)('callback exceptions, re-entrancy and free() (%s)', (bac
     expect(() => s.ctx.send()).toThrow(/freed/);
   });
 
+  const failThenFree = (ctx: EventContext): number => {
+    ctx.setError(ErrorCode.CALLBACK_FAILURE);
+    ctx.free();
+    return -1;
+  };
+  const callbackFailure = expect.objectContaining({
+    name: 'WslayError',
+    code: ErrorCode.CALLBACK_FAILURE,
+  }) as unknown;
+
+  test('a failure reported by the callback that frees the context is thrown, not dropped', () => {
+    const sender = EventContext.server({ send: failThenFree }, { backend });
+    sender.queueMsg({ opcode: 1, msg: 'x' });
+    expect(() => sender.send()).toThrow(callbackFailure);
+    expect(() => sender.wantWrite()).toThrow(/freed/);
+
+    const receiver = EventContext.server({ recv: failThenFree }, { backend });
+    expect(() => receiver.recv()).toThrow(callbackFailure);
+    expect(() => receiver.wantRead()).toThrow(/freed/);
+  });
+
+  test('sendAll() throws a failure of a fragmented read that freed the context', () => {
+    const ctx = EventContext.server({}, { backend });
+    ctx.queueFragmentedMsg({
+      opcode: 1,
+      read: (c) => {
+        c.free();
+        return { n: -1, eof: false };
+      },
+    });
+    expect(() => ctx.sendAll()).toThrow(callbackFailure);
+    expect(() => ctx.wantWrite()).toThrow(/freed/);
+  });
+
   test('a view kept past its callback never shows freed memory', () => {
     const kept: Uint8Array[] = [];
     const s = createPeer({

@@ -2,13 +2,12 @@ import { Buffer } from 'node:buffer';
 import type { EventHooks } from '../backends/engine.js';
 import { RecvEntry, RecvHeader, SendMeta, packMessageWord } from '../backends/layout.js';
 import { ErrorCode } from '../constants.js';
-
-const EMPTY = new Uint8Array(0);
+import { EMPTY_BYTES } from '../empty.js';
 
 /** Bytes written into the caller's buffer while it has room, then into a spill buffer. */
 class ByteSink {
   used = 0;
-  #base: Uint8Array = EMPTY;
+  #base: Uint8Array = EMPTY_BYTES;
   #spill: Uint8Array | null = null;
 
   reset(out: Uint8Array): void {
@@ -39,7 +38,7 @@ class ByteSink {
   }
 
   release(): void {
-    this.#base = EMPTY;
+    this.#base = EMPTY_BYTES;
     this.#spill = null;
   }
 }
@@ -55,9 +54,9 @@ export class BatchTransport implements EventHooks {
   readonly #bytes = new ByteSink();
   /** A RecvEntry per message. */
   readonly #entries: number[] = [];
-  #feed: Uint8Array = EMPTY;
+  #feed: Uint8Array = EMPTY_BYTES;
   #consumed = 0;
-  #out: Uint8Array = EMPTY;
+  #out: Uint8Array = EMPTY_BYTES;
   #hooks: EventHooks | null = null;
 
   constructor(engine: { setError(code: number): void }) {
@@ -85,8 +84,8 @@ export class BatchTransport implements EventHooks {
     table[RecvHeader.PAYLOAD_LENGTH] = bytes.used;
     table.set(entries, RecvHeader.WORDS);
     const out = this.#out;
-    this.#feed = EMPTY;
-    this.#out = EMPTY;
+    this.#feed = EMPTY_BYTES;
+    this.#out = EMPTY_BYTES;
     bytes.release();
     if (table === meta && payload === null) return null;
     return [table, payload ?? out];

@@ -1,11 +1,19 @@
 import { Buffer } from 'node:buffer';
 import type { EventEngine, EventHooks } from '../backends/engine.js';
 import { CallbackBit, ReadResult } from '../backends/layout.js';
-import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
+import {
+  ErrorCode,
+  isControlOpcode,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  Rsv,
+  StatusCode,
+} from '../constants.js';
+import { EMPTY_BYTES } from '../empty.js';
 import { BatchTransport } from './batch-transport.js';
 import { closeCodeOf, isValidReceivedCloseCode } from './close-code.js';
 import { Deque } from './deque.js';
-import { type FrameIo, isControl } from './frame-io.js';
+import type { FrameIo } from './frame-io.js';
 import { FrameReceiver } from './frame-receiver.js';
 import { FrameSender } from './frame-sender.js';
 import { MAX_BUFFERED_LENGTH, MessageBuffer } from './message-buffer.js';
@@ -14,13 +22,10 @@ import { Utf8Validator } from './utf8.js';
 
 const DEFAULT_MAX_RECV_MSG_LENGTH = 2 ** 31 - 1;
 const MAX_CLOSE_REASON = 123;
-const MAX_CONTROL_PAYLOAD = 125;
 /** The read hook of a fragmented message is offered this many bytes per frame. */
 const FRAGMENT_SIZE = 4096;
 /** Below this, numbers are exact and sums of two of them compare correctly. */
 const SAFE = 2 ** 53;
-
-const EMPTY = new Uint8Array(0);
 
 /** What one step of the send loop tells the loop. */
 const CONTINUE = 1;
@@ -144,7 +149,7 @@ export class FallbackEventEngine implements EventEngine {
         break;
       } else {
         // wslay also lands here on a malformed frame header, with an empty close.
-        this.#enqueueClose(0, EMPTY);
+        this.#enqueueClose(0, EMPTY_BYTES);
         this.#readEnabled = false;
         return ErrorCode.CALLBACK_FAILURE;
       }
@@ -216,7 +221,8 @@ export class FallbackEventEngine implements EventEngine {
     if (!this.#acceptsMessages()) return ErrorCode.NO_MORE_MSG;
     const bits = rsv < 0 ? 0 : rsv;
     if (!this.#rsvAllowed(opcode, bits)) return ErrorCode.INVALID_ARGUMENT;
-    if (isControl(opcode) && msg.length > MAX_CONTROL_PAYLOAD) return ErrorCode.INVALID_ARGUMENT;
+    if (isControlOpcode(opcode) && msg.length > MAX_CONTROL_PAYLOAD)
+      return ErrorCode.INVALID_ARGUMENT;
     // wslay copies the payload here; Buffer#slice would not, and a pooled copy is cheaper
     // than Uint8Array#slice's new ArrayBuffer.
     const copy = Buffer.allocUnsafe(msg.length);
@@ -228,13 +234,14 @@ export class FallbackEventEngine implements EventEngine {
   queueFragmentedMsg(opcode: number, source: number, rsv: number): number {
     if (!this.#acceptsMessages()) return ErrorCode.NO_MORE_MSG;
     const bits = rsv < 0 ? 0 : rsv;
-    if (isControl(opcode) || !this.#rsvAllowed(opcode, bits)) return ErrorCode.INVALID_ARGUMENT;
+    if (isControlOpcode(opcode) || !this.#rsvAllowed(opcode, bits))
+      return ErrorCode.INVALID_ARGUMENT;
     this.#enqueue(fragmentedMessage(opcode, bits, source));
     return 0;
   }
 
   queueClose(statusCode: number, reason: Uint8Array | null): number {
-    return this.#enqueueClose(statusCode, reason ?? EMPTY);
+    return this.#enqueueClose(statusCode, reason ?? EMPTY_BYTES);
   }
 
   wantRead(): boolean {
@@ -369,7 +376,7 @@ export class FallbackEventEngine implements EventEngine {
       return StatusCode.PROTOCOL_ERROR;
     }
     let base = 0;
-    if (isControl(opcode)) {
+    if (isControlOpcode(opcode)) {
       if (rx.rsv !== 0) return StatusCode.PROTOCOL_ERROR;
     } else if (opcode === Opcode.CONTINUATION_FRAME) {
       if (!this.#msgActive || rx.rsv !== 0) return StatusCode.PROTOCOL_ERROR;
@@ -392,7 +399,7 @@ export class FallbackEventEngine implements EventEngine {
   #startFrame(): void {
     const rx = this.#receiver;
     this.#inFrame = true;
-    this.#frameIsControl = isControl(rx.opcode);
+    this.#frameIsControl = isControlOpcode(rx.opcode);
     if (this.#frameIsControl) {
       this.#ctrlLength = 0;
       this.#closeUtf8.reset();
@@ -430,7 +437,7 @@ export class FallbackEventEngine implements EventEngine {
     }
     if (this.#callbacks & CallbackBit.FRAME_RECV_END) hooks.onFrameRecvEnd();
     if (!fin) return;
-    const msg = this.#noBuffering ? EMPTY : (this.#msgDirect ?? this.#msgBuffer.view());
+    const msg = this.#noBuffering ? EMPTY_BYTES : (this.#msgDirect ?? this.#msgBuffer.view());
     this.#msgActive = false;
     if (this.#callbacks & CallbackBit.MSG_RECV) {
       this.#error = 0;
@@ -470,7 +477,7 @@ export class FallbackEventEngine implements EventEngine {
 
   /** Queues a close with `statusCode` if still possible and stops reading. */
   #failConnection(statusCode: number): void {
-    this.#enqueueClose(statusCode, EMPTY);
+    this.#enqueueClose(statusCode, EMPTY_BYTES);
     this.#readEnabled = false;
   }
 
@@ -558,13 +565,13 @@ export class FallbackEventEngine implements EventEngine {
   }
 
   #rsvAllowed(opcode: number, rsv: number): boolean {
-    return (rsv & ~this.#allowedRsv) === 0 && (rsv === 0 || !isControl(opcode));
+    return (rsv & ~this.#allowedRsv) === 0 && (rsv === 0 || !isControlOpcode(opcode));
   }
 
   #enqueueClose(statusCode: number, reason: Uint8Array): number {
     if (!this.#acceptsMessages()) return ErrorCode.NO_MORE_MSG;
     if (reason.length > MAX_CLOSE_REASON) return ErrorCode.INVALID_ARGUMENT;
-    let payload = EMPTY;
+    let payload = EMPTY_BYTES;
     if (statusCode !== 0) {
       payload = new Uint8Array(2 + reason.length);
       payload[0] = statusCode >>> 8;
@@ -585,7 +592,7 @@ export class FallbackEventEngine implements EventEngine {
   }
 
   #enqueue(m: OutgoingMessage): void {
-    if (isControl(m.opcode)) this.#ctrlQueue.push(m);
+    if (isControlOpcode(m.opcode)) this.#ctrlQueue.push(m);
     else this.#dataQueue.push(m);
     this.#count(m);
   }

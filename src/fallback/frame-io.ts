@@ -4,8 +4,3 @@ export interface FrameIo {
   recv(buf: Uint8Array, flags: number): number;
   genmask(buf: Uint8Array): number;
 }
-
-/** `wslay_is_ctrl_frame`, on the opcode as given (wslay does not mask it first). */
-export function isControl(opcode: number): boolean {
-  return ((opcode >> 3) & 1) === 1;
-}

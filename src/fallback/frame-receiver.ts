@@ -1,5 +1,5 @@
-import { ErrorCode } from '../constants.js';
-import { type FrameIo, isControl } from './frame-io.js';
+import { ErrorCode, isControlOpcode, MAX_CONTROL_PAYLOAD } from '../constants.js';
+import type { FrameIo } from './frame-io.js';
 import { maskInPlace } from './mask.js';
 
 const RECV_HEADER = 0;
@@ -54,7 +54,9 @@ export class FrameReceiver {
       const length7 = b1 & 0x7f;
       // The bytes stay consumed and the state stays put, as in wslay: a caller that goes
       // on after PROTO parses whatever follows as a new header.
-      if (isControl(this.opcode) && (length7 > 125 || this.fin === 0)) return ErrorCode.PROTO;
+      if (isControlOpcode(this.opcode) && (length7 > MAX_CONTROL_PAYLOAD || this.fin === 0)) {
+        return ErrorCode.PROTO;
+      }
       if (length7 >= 126) {
         this.#state = RECV_EXT_LENGTH;
         this.#needed = length7 === 126 ? 2 : 8;

@@ -1,5 +1,5 @@
-import { ErrorCode, MSG_MORE } from '../constants.js';
-import { type FrameIo, isControl } from './frame-io.js';
+import { ErrorCode, isControlOpcode, MAX_CONTROL_PAYLOAD, MSG_MORE } from '../constants.js';
+import type { FrameIo } from './frame-io.js';
 import { maskInPlace } from './mask.js';
 
 const IDLE = 0;
@@ -56,7 +56,8 @@ export class FrameSender {
   ): number {
     if (data.length > payloadLength) return ErrorCode.INVALID_ARGUMENT;
     if (this.#state === IDLE) {
-      if ((isControl(opcode) && payloadLength > 125) || payloadLength >= MAX_PAYLOAD_LENGTH) {
+      const controlTooLong = isControlOpcode(opcode) && payloadLength > MAX_CONTROL_PAYLOAD;
+      if (controlTooLong || payloadLength >= MAX_PAYLOAD_LENGTH) {
         return ErrorCode.INVALID_ARGUMENT;
       }
       this.#headerMasked = mask !== 0;

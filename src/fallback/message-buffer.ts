@@ -1,5 +1,6 @@
 import { Buffer, constants } from 'node:buffer';
 import { totalmem } from 'node:os';
+import { EMPTY_BYTES } from '../empty.js';
 
 /**
  * The longest message this process can buffer. wslay allocates each frame's announced
@@ -13,14 +14,12 @@ const TRUSTED_RESERVE = 16 * 1024 * 1024;
 /** A buffer grown past this is dropped after its message so idle contexts stay small. */
 const RETAINED_CAPACITY = 64 * 1024;
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * Collects the payload of an incoming message. Capacity follows the announced frame
  * lengths so a message is copied once; the storage is reused across messages.
  */
 export class MessageBuffer {
-  #buf: Uint8Array = EMPTY;
+  #buf: Uint8Array = EMPTY_BYTES;
   #length = 0;
 
   /**
@@ -52,7 +51,7 @@ export class MessageBuffer {
 
   clear(): void {
     this.#length = 0;
-    if (this.#buf.length > RETAINED_CAPACITY) this.#buf = EMPTY;
+    if (this.#buf.length > RETAINED_CAPACITY) this.#buf = EMPTY_BYTES;
   }
 
   #grow(capacity: number): boolean {

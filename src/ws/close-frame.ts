@@ -1,7 +1,6 @@
 import { Opcode } from '../constants.js';
 import { encodeFrame } from './frame-encoder.js';
-
-const EMPTY = Buffer.alloc(0);
+import { EMPTY_BUFFER } from '../empty.js';
 
 /** The most reason bytes that fit in a control frame after the 2-byte code (RFC 6455 §5.5). */
 export const MAX_REASON_BYTES = 123;
@@ -21,7 +20,7 @@ export function encodeCloseFrame(
   reason: Uint8Array,
   masked: boolean,
 ): Buffer {
-  if (code === undefined) return encodeFrame(Opcode.CONNECTION_CLOSE, EMPTY, masked);
+  if (code === undefined) return encodeFrame(Opcode.CONNECTION_CLOSE, EMPTY_BUFFER, masked);
   const payload = Buffer.allocUnsafe(2 + reason.length);
   payload.writeUInt16BE(code, 0);
   payload.set(reason, 2);

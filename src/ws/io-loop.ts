@@ -7,6 +7,7 @@ import { encodeCloseFrame } from './close-frame.js';
 import { encodeFrame } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
 import { FrameScanner } from './frame-scanner.js';
+import { EMPTY_BUFFER } from '../empty.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -45,7 +46,6 @@ export interface IoOptions {
   closeTimeout: number;
 }
 
-const EMPTY = Buffer.alloc(0);
 /**
  * What a message in wslay's queue costs beyond its payload (its struct and allocation), so
  * that replies to empty pings count against `maxBufferedAmount` too.
@@ -110,11 +110,11 @@ export class IoLoop<Owner> {
    */
   #closeAnswer = 0;
   /** While CLOSE_PENDING: the answering close frame, and the violation's code (or 0). */
-  #heldClose: Buffer = EMPTY;
+  #heldClose: Buffer = EMPTY_BUFFER;
   #violationCode = 0;
   /** What the owner's close event reports: the peer's close, or the violation's code. */
   #closeCode: number = StatusCode.ABNORMAL_CLOSURE;
-  #closeReason: Buffer = EMPTY;
+  #closeReason: Buffer = EMPTY_BUFFER;
   #closeTimer: NodeJS.Timeout | null = null;
 
   constructor(socket: Socket, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
@@ -265,7 +265,11 @@ export class IoLoop<Owner> {
     if (this.#state === State.CLOSE_PENDING) {
       // Our own close, in place of the answer held back: the peer's close or violation
       // came in the same read, but the application closed first, as far as it knows.
-      this.#heldClose = encodeCloseFrame(code, reason ?? EMPTY, this.#options.role === 'client');
+      this.#heldClose = encodeCloseFrame(
+        code,
+        reason ?? EMPTY_BUFFER,
+        this.#options.role === 'client',
+      );
       this.#sendAnswer();
       return;
     }
@@ -383,7 +387,7 @@ export class IoLoop<Owner> {
     }
     let close: Buffer;
     try {
-      close = ctx.wantWrite() ? ctx.sendAll() : EMPTY;
+      close = ctx.wantWrite() ? ctx.sendAll() : EMPTY_BUFFER;
     } catch (error) {
       this.#fail(error);
       return false;
@@ -393,7 +397,7 @@ export class IoLoop<Owner> {
       // In place of wslay's echo of a close reason that is not UTF-8, or its empty close
       // after a frame error.
       violation = answer;
-      close = encodeCloseFrame(answer, EMPTY, this.#options.role === 'client');
+      close = encodeCloseFrame(answer, EMPTY_BUFFER, this.#options.role === 'client');
     } else if (!ctx.getCloseReceived()) {
       violation = ctx.getCloseSent() ? ctx.getStatusCodeSent() : StatusCode.PROTOCOL_ERROR;
     } else if (this.#scanner?.lateCloseCode) {
@@ -402,7 +406,7 @@ export class IoLoop<Owner> {
     }
     if (violation !== 0) {
       this.#closeCode = violation;
-      this.#closeReason = EMPTY;
+      this.#closeReason = EMPTY_BUFFER;
     }
     this.#heldClose = close;
     this.#violationCode = violation;
@@ -419,7 +423,7 @@ export class IoLoop<Owner> {
   /** The answering close goes out after everything sent before it. */
   #sendAnswer(): void {
     this.#putAhead(this.#heldClose);
-    this.#heldClose = EMPTY;
+    this.#heldClose = EMPTY_BUFFER;
     this.#enter(State.CLOSE_RECEIVED);
     this.#scheduleFlush();
     const violation = this.#violationCode;
@@ -469,7 +473,7 @@ export class IoLoop<Owner> {
     if (this.#ctx === null && !closeRequested) {
       // Only frames encoded past wslay are waiting: no context is needed to write them.
       if (this.#ahead.length === 0) return;
-      this.#write(this.#takeAhead(EMPTY));
+      this.#write(this.#takeAhead(EMPTY_BUFFER));
       this.#events.writable(this.#owner);
       return;
     }
@@ -477,7 +481,7 @@ export class IoLoop<Owner> {
     if (ctx === null || (!ctx.wantWrite() && !closeRequested && this.#ahead.length === 0)) return;
     let output: Buffer;
     try {
-      output = this.#takeAhead(ctx.wantWrite() ? ctx.sendAll() : EMPTY);
+      output = this.#takeAhead(ctx.wantWrite() ? ctx.sendAll() : EMPTY_BUFFER);
       const request = this.#closeRequest;
       // Still writable after a full flush means no close is queued or sent yet.
       if (closeRequested && request !== null && ctx.getWriteEnabled()) {

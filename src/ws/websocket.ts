@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { Opcode, StatusCode } from '../constants.js';
+import { MAX_CONTROL_PAYLOAD, Opcode, StatusCode } from '../constants.js';
 import { resolveBackend, type Backend } from '../backends/select.js';
 import * as check from '../validate.js';
 import { isValidCloseCode, MAX_REASON_BYTES } from './close-frame.js';
@@ -31,6 +31,7 @@ import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
 import type { Topics } from './topics.js';
+import { EMPTY_BUFFER } from '../empty.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
@@ -83,9 +84,6 @@ const CLOSING = 2;
 const CLOSED = 3;
 const stateNames = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
-const EMPTY = Buffer.alloc(0);
-const MAX_CONTROL_PAYLOAD = 125;
-
 /** A connection the server accepted: the WebSocket starts OPEN on this socket. */
 class Accepted {
   constructor(
@@ -134,7 +132,7 @@ export function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean }
     };
   }
   // As ws: no data is an empty binary payload, an array of bytes is read as one.
-  if (data === undefined || data === null) return { bytes: EMPTY, isString: false };
+  if (data === undefined || data === null) return { bytes: EMPTY_BUFFER, isString: false };
   if (Array.isArray(data)) return { bytes: Buffer.from(data), isString: false };
   throw new TypeError(
     `data must be a string, a Buffer, an ArrayBuffer, a typed array or an array of bytes, got ${check.show(data)}`,
@@ -591,7 +589,7 @@ export class WebSocket extends EventEmitter {
     process.nextTick(() => {
       if (error !== null) this.#emitError(error);
       this.#unopenedState = CLOSED;
-      this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY);
+      this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY_BUFFER);
     });
   }
 
@@ -676,7 +674,7 @@ export class WebSocket extends EventEmitter {
   }
 
   #heartbeatPing(): void {
-    this.#loop?.send(Opcode.PING, EMPTY, undefined);
+    this.#loop?.send(Opcode.PING, EMPTY_BUFFER, undefined);
   }
 
   #heartbeatTimeout(): void {
