@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts            quick mode: a smoke test, well under 2 minutes
  *   node --import tsx bench/run.ts --full     the full run behind docs/benchmarks.md
  *
- * Options: --only=micro,e2e,memory   --rounds=N   --seed=N   --no-render   --out=FILE
+ * Options: --only=micro,e2e,memory,broadcast   --rounds=N   --seed=N   --no-render   --out=FILE
  *          --tsx (run the TypeScript sources through tsx instead of tsc's output; see lib/build.ts)
  *
  * Results go to bench/results/<mode>-<time>.json and bench/results/latest-<mode>.json; the
@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runBroadcast, type BroadcastConfig, type BroadcastResult } from './broadcast/suite.js';
 import { runE2e, type E2eConfig } from './e2e/suite.js';
 import { checkNative } from './lib/backends.js';
 import { build } from './lib/build.js';
@@ -34,6 +35,7 @@ export interface RunResults extends Results {
   load: Record<string, number>;
   durationS: number;
   targets: TargetStatus[];
+  broadcast?: BroadcastResult;
 }
 
 const SIZES = [16, 125, 1024, 16 * 1024, 64 * 1024, 1 << 20];
@@ -64,7 +66,10 @@ function configs(mode: Mode, seed: number) {
   const memory: MemoryConfig = quick
     ? { connections: 2000, rounds: 1, seed }
     : { connections: 10_000, rounds: 2, seed };
-  return { micro, e2e, memory };
+  const broadcast: BroadcastConfig = quick
+    ? { connections: 500, bigConnections: 100, rounds: 1 }
+    : { connections: 10_000, bigConnections: 1000, rounds: 3 };
+  return { micro, e2e, memory, broadcast };
 }
 
 function option(name: string): string | undefined {
@@ -116,6 +121,24 @@ function printSummary(r: RunResults): void {
           .join('  '),
     );
   }
+  if (r.broadcast) {
+    for (const c of r.broadcast.cells) {
+      lines.push(
+        `broadcast ${c.server.padEnd(14)} ${c.mode.padEnd(9)} ${sizeLabel(c.size).padStart(6)} to ` +
+          `${c.connections}: call ${c.loopMs.toFixed(1)} ms, all delivered ${c.deliverMs.toFixed(1)} ms`,
+      );
+    }
+    lines.push(
+      'broadcast RSS per connection: ' +
+        Object.entries(r.broadcast.rssPerConn)
+          .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KiB`)
+          .join('  '),
+      'broadcast ratios (ws forEach time / ours; RSS ours/ws): ' +
+        Object.entries(r.broadcast.ratios)
+          .map(([k, v]) => `${k} ${pct(v)}`)
+          .join(', '),
+    );
+  }
   lines.push('', 'targets (reported, not asserted):');
   for (const t of r.targets) {
     const m = t.measured === null ? 'n/a' : pct(t.measured);
@@ -128,14 +151,15 @@ function printSummary(r: RunResults): void {
 
 async function main(): Promise<void> {
   const mode: Mode = process.argv.includes('--full') ? 'full' : 'quick';
-  const only = (option('only') ?? 'micro,e2e,memory').split(',');
+  const only = (option('only') ?? 'micro,e2e,memory,broadcast').split(',');
   const seed = Number(option('seed') ?? 20240601);
-  const { micro, e2e, memory } = configs(mode, seed);
+  const { micro, e2e, memory, broadcast } = configs(mode, seed);
   const rounds = option('rounds');
   if (rounds !== undefined) {
     micro.rounds = Number(rounds);
     e2e.rounds = Number(rounds);
     memory.rounds = Number(rounds);
+    broadcast.rounds = Number(rounds);
   }
   const started = Date.now();
   if (!process.argv.includes('--tsx')) {
@@ -162,6 +186,11 @@ async function main(): Promise<void> {
     results.memory = await runMemory(memory, log);
     load.afterMemory = loadAverage();
   }
+  let broadcastResult: BroadcastResult | undefined;
+  if (only.includes('broadcast')) {
+    broadcastResult = await runBroadcast(broadcast, log);
+    load.afterBroadcast = loadAverage();
+  }
   const run: RunResults = {
     mode,
     machine,
@@ -170,6 +199,7 @@ async function main(): Promise<void> {
     durationS: Math.round((Date.now() - started) / 1000),
     ...results,
     targets: evaluateTargets(results),
+    broadcast: broadcastResult,
   };
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
