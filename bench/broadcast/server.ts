@@ -37,7 +37,7 @@ async function start(): Promise<number> {
       host: '127.0.0.1',
       port: 0,
       perMessageDeflate: false,
-    }) as unknown as AnyServer;
+    });
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const wslay = require('../../src/index.js') as typeof import('../../src/index.js');
@@ -47,13 +47,14 @@ async function start(): Promise<number> {
       backend: kind === 'wslay-native' ? 'native' : 'fallback',
     });
     wss.on('connection', (ws) => ws.subscribe('all'));
-    server = wss as unknown as AnyServer;
+    server = wss;
   }
-  server.on('connection', ((ws: { on(e: string, l: () => void): void }) => {
+  const counted = (ws: { on(event: string, listener: () => void): unknown }): void => {
     connections++;
     ws.on('error', () => {});
     ws.on('close', () => connections--);
-  }) as never);
+  };
+  server.on('connection', counted);
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return (server.address() as { port: number }).port;
 }
