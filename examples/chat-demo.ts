@@ -1,10 +1,21 @@
 // Starts the chat of examples/chat-server.ts at http://127.0.0.1:8080, then has two scripted
-// clients, alice and bob, join it and talk. Prints what each of them sees, and exits 0.
+// clients, alice and bob, join it and talk. Prints what each of them sees, and exits 0; with
+// --keep the chat stays up afterwards, to open in a browser, until Ctrl+C.
 //
-//   npx tsx examples/chat-demo.ts
+//   npm run demo                     (npx tsx examples/chat-demo.ts)
+//   npm run demo -- --keep           the same, then the chat stays up
+//   PORT=8081 npm run demo           on another port (PORT=0: any free one)
 import { once } from 'node:events';
 import { WebSocket, backend } from '../src/index.js';
-import { startChatServer, type ChatEvent } from './chat-server.js';
+import {
+  listenFailure,
+  portFromEnv,
+  startChatServer,
+  type ChatEvent,
+  type ChatServer,
+} from './chat-server.js';
+
+const keep = process.argv.includes('--keep');
 
 /** A scripted chat client that prints what it sees and can wait for a given event. */
 class Participant {
@@ -48,8 +59,23 @@ class Participant {
 const said = (name: string, text: string) => (event: ChatEvent) =>
   event.type === 'message' && event.name === name && event.text === text;
 
-async function main(): Promise<void> {
-  const chat = await startChatServer({ host: '127.0.0.1', port: 8080 });
+/** Starts the chat, or says why it cannot and exits 1. */
+async function start(): Promise<ChatServer> {
+  let port = 8080;
+  try {
+    port = portFromEnv();
+    return await startChatServer({ host: '127.0.0.1', port });
+  } catch (error) {
+    console.error(
+      `chat demo: ${listenFailure(error, port, `npm run demo${keep ? ' -- --keep' : ''}`)}`,
+    );
+    process.exit(1);
+  }
+}
+
+/** Runs the scripted chat; returns the server, still up, when --keep asks for it. */
+async function main(): Promise<ChatServer | null> {
+  const chat = await start();
   console.log(
     `chat server on ${chat.url} (the page) and ${chat.url}chat (the WebSocket), ${backend} backend`,
   );
@@ -75,8 +101,10 @@ async function main(): Promise<void> {
   await alice.leave();
   await bob.sees((e) => e.type === 'left' && e.name === 'alice');
   await bob.leave();
+  if (keep) return chat;
   await chat.close();
   console.log('done: both clients left and the server is closed');
+  return null;
 }
 
 const deadline = setTimeout(() => {
@@ -86,7 +114,17 @@ const deadline = setTimeout(() => {
 deadline.unref();
 
 main().then(
-  () => process.exit(0),
+  (kept) => {
+    clearTimeout(deadline);
+    if (kept === null) process.exit(0);
+    console.log(
+      `the chat stays up: open ${kept.url} in a browser (two tabs to talk to yourself); ` +
+        'Ctrl+C stops it',
+    );
+    process.once('SIGINT', () => {
+      void kept.close().then(() => process.exit(0));
+    });
+  },
   (error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -2,6 +2,7 @@
 // the chat's WebSocket at /chat. Everyone connected sees every message.
 //
 //   npx tsx examples/chat-server.ts      then open http://127.0.0.1:8080 in two browser tabs
+//   PORT=8081 npx tsx examples/chat-server.ts     on another port (PORT=0: any free one)
 //
 // examples/chat-demo.ts starts this same server and talks to it from scripted clients.
 import http from 'node:http';
@@ -85,6 +86,31 @@ export function textOf(data: unknown, isBinary: boolean): string | undefined {
   return typeof text === 'string' && text.length > 0 && text.length <= MAX_TEXT ? text : undefined;
 }
 
+/** The port in `PORT` (8080 when unset), or an error that says what is wrong with it. */
+export function portFromEnv(): number {
+  const text = process.env.PORT ?? '8080';
+  const port = Number(text);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number from 0 to 65535, got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+/**
+ * What to tell the user when the chat cannot listen: for a port in use, how to pick another
+ * when starting it with `command`.
+ */
+export function listenFailure(error: unknown, port: number, command: string): string {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return (
+      `port ${port} is already in use (a chat server from an earlier run?). Stop that ` +
+      `program, or choose another port: PORT=${port === 8080 ? 8081 : 8080} ${command} ` +
+      `(PORT=0 picks a free one)`
+    );
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Starts the chat on `host:port` (8080 by default). */
 export async function startChatServer({
   host = '127.0.0.1',
@@ -131,9 +157,14 @@ export async function startChatServer({
   });
 
   server.listen(port, host);
+  // The WebSocketServer re-emits its HTTP server's errors, as ws does: a port in use is one.
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+    const fail = (error: Error) => reject(error);
+    wss.once('error', fail);
+    server.once('listening', () => {
+      wss.off('error', fail);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   return {
@@ -147,16 +178,21 @@ export async function startChatServer({
 }
 
 if (require.main === module) {
-  startChatServer({ port: Number(process.env.PORT ?? 8080) }).then(
-    (chat) => {
-      console.log(`chat on ${chat.url}: open it in two browser tabs; Ctrl+C stops it`);
-      process.once('SIGINT', () => {
-        void chat.close().then(() => process.exit(0));
-      });
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
+  let port = 8080;
+  Promise.resolve()
+    .then(() => startChatServer({ port: (port = portFromEnv()) }))
+    .then(
+      (chat) => {
+        console.log(`chat on ${chat.url}: open it in two browser tabs; Ctrl+C stops it`);
+        process.once('SIGINT', () => {
+          void chat.close().then(() => process.exit(0));
+        });
+      },
+      (error: unknown) => {
+        console.error(
+          `chat server: ${listenFailure(error, port, 'npx tsx examples/chat-server.ts')}`,
+        );
+        process.exit(1);
+      },
+    );
 }
