@@ -21,6 +21,8 @@ const REQUIRED = [
   'package.json',
   'dist/cjs/index.js',
   'dist/cjs/index.d.ts',
+  'dist/cjs/default-export.js',
+  'dist/cjs/default-export.d.ts',
   'dist/esm/index.mjs',
   'dist/esm/index.d.mts',
   'native/addon.cpp',

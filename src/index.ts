@@ -34,6 +34,7 @@ export type {
   BrokerSink,
   ClientOptions,
   ConnectionOptions,
+  FinishRequestCallback,
   EventListener,
   HeartbeatOptions,
   Limits,

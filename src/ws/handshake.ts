@@ -11,7 +11,8 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/;
 /** RFC 7230 §3.2.6 token characters, which a subprotocol name must be made of. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-export const WEBSOCKET_VERSION = '13';
+/** The versions a server accepts, as ws does: RFC 6455's 13, and draft-ietf-hybi-08's 8. */
+const ACCEPTED_VERSIONS = new Set(['13', '8']);
 
 export function generateKey(): string {
   return randomBytes(16).toString('base64');
@@ -59,9 +60,12 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
-export type UpgradeCheck = { key: string; protocols: Set<string> } | Refusal;
+export type UpgradeCheck = { key: string; version: number; protocols: Set<string> } | Refusal;
 
-/** RFC 6455 §4.2.1: what a server must check in an opening handshake before accepting it. */
+/**
+ * RFC 6455 §4.2.1: what a server must check in an opening handshake before accepting it, in
+ * ws's order, so that a 'wsClientError' listener gets the same first complaint.
+ */
 export function checkUpgradeRequest(req: IncomingMessage, maxHeaderSize: number): UpgradeCheck {
   if (headerSize(req) > maxHeaderSize) {
     return { status: 431, message: 'Request header fields too large' };
@@ -75,23 +79,24 @@ export function checkUpgradeRequest(req: IncomingMessage, maxHeaderSize: number)
   if (!listsToken(req.headers.connection, 'upgrade')) {
     return { status: 400, message: 'Invalid Connection header' };
   }
-  // §4.4: a version the server does not speak gets 426 and the version it does.
-  if (req.headers['sec-websocket-version'] !== WEBSOCKET_VERSION) {
-    return {
-      status: 426,
-      message: 'Unsupported WebSocket version',
-      headers: { 'Sec-WebSocket-Version': WEBSOCKET_VERSION },
-    };
-  }
   const key = req.headers['sec-websocket-key'];
   if (key === undefined || !KEY.test(key)) {
     return { status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  }
+  // §4.4: a version the server does not speak gets 426 and the versions it does.
+  const version = req.headers['sec-websocket-version'];
+  if (version === undefined || !ACCEPTED_VERSIONS.has(version)) {
+    return {
+      status: 426,
+      message: 'Missing or invalid Sec-WebSocket-Version header',
+      headers: { 'Sec-WebSocket-Version': [...ACCEPTED_VERSIONS].join(', ') },
+    };
   }
   const protocols = parseProtocols(req.headers['sec-websocket-protocol']);
   if (protocols === null) {
     return { status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
   }
-  return { key, protocols };
+  return { key, version: Number(version), protocols };
 }
 
 /**

@@ -4,6 +4,7 @@ export type {
   BroadcastOverflow,
   ClientOptions,
   ConnectionOptions,
+  FinishRequestCallback,
   HeartbeatOptions,
   RawData,
   SendCallback,

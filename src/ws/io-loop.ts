@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ErrorCode, Opcode, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
@@ -36,7 +37,7 @@ export interface IoEvents<Owner> {
 
 /** The loop reading a socket, for the socket listeners shared by every loop. */
 const kLoop = Symbol('wslay.IoLoop');
-type LoopSocket = Socket & { [kLoop]: IoLoop<unknown> };
+type LoopSocket = Duplex & { [kLoop]: IoLoop<unknown> };
 
 export interface IoOptions {
   role: 'server' | 'client';
@@ -44,6 +45,8 @@ export interface IoOptions {
   maxPayload: number;
   maxBufferedAmount: number;
   closeTimeout: number;
+  /** A client's masking keys, as ws's `generateMask`; a secure random source by default. */
+  generateMask: ((mask: Buffer) => void) | undefined;
 }
 
 /**
@@ -75,7 +78,7 @@ interface Received {
  * The connection's life is one `State` (see connection-state.ts), changed by `#enter()` only.
  */
 export class IoLoop<Owner> {
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   readonly #events: IoEvents<Owner>;
   readonly #owner: Owner;
   readonly #options: IoOptions;
@@ -117,7 +120,7 @@ export class IoLoop<Owner> {
   #closeReason: Buffer = EMPTY_BUFFER;
   #closeTimer: NodeJS.Timeout | null = null;
 
-  constructor(socket: Socket, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
+  constructor(socket: Duplex, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
     this.#socket = socket;
     this.#events = events;
     this.#owner = owner;
@@ -132,13 +135,25 @@ export class IoLoop<Owner> {
     if (this.#state >= State.DESTROYED) return null;
     if (this.#ctx !== null) return this.#ctx;
     // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
-    // wslay per socket read and per flush, and a client's masks come from the default genmask.
+    // wslay per socket read and per flush; a client's masks come from the default genmask
+    // unless the application gave its own (ws's generateMask).
     const contextOptions = { backend: this.#options.backend };
+    const generateMask = this.#options.generateMask;
     try {
       const ctx =
         this.#options.role === 'server'
           ? EventContext.server({}, contextOptions)
-          : EventContext.client({}, contextOptions);
+          : EventContext.client(
+              generateMask === undefined
+                ? {}
+                : {
+                    genmask: (_ctx, buf) => {
+                      generateMask(Buffer.from(buf.buffer, buf.byteOffset, buf.length));
+                      return 0;
+                    },
+                  },
+              contextOptions,
+            );
       ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
       this.#ctx = ctx;
       return ctx;
@@ -152,8 +167,11 @@ export class IoLoop<Owner> {
   /** Starts reading; `head` holds bytes the HTTP parser read past the handshake. */
   start(head: Buffer): void {
     const socket = this.#socket;
-    socket.setTimeout(0);
-    socket.setNoDelay(true);
+    // Any Duplex can carry a connection (ws's handleUpgrade() takes one); a TCP socket is tuned.
+    if (socket instanceof Socket) {
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+    }
     if (head.length > 0) socket.unshift(head);
     (socket as LoopSocket)[kLoop] = this;
     // Reading starts on a later turn of the event loop, so that code which awaits 'open' or

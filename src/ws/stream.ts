@@ -52,10 +52,9 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       callback();
       return;
     }
-    ws.once('close', () => {
-      callback();
-      if (duplex.readableEnded) duplex.destroy();
-    });
+    // Ahead of the listener that ends the readable side: the writable side finishes first,
+    // as with ws, whose 'finish' comes when the socket's own writable side has ended.
+    ws.prependOnceListener('close', () => callback());
     ws.close();
   };
 
@@ -71,8 +70,13 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     ws.send(chunk, (error) => callback(error));
   };
 
+  // The stream is done once both sides are, whichever ends last: then it is destroyed and
+  // emits 'close', once.
   duplex.on('end', () => {
     if (!duplex.destroyed && duplex.writableFinished) duplex.destroy();
+  });
+  duplex.on('finish', () => {
+    if (!duplex.destroyed && duplex.readableEnded) duplex.destroy();
   });
   // Unlike ws, which re-emits the error to throw when nobody listens: a peer's misbehaviour
   // must not take the process down. Listeners of the user's got the error already.

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Opcode } from '../constants.js';
@@ -14,6 +13,7 @@ import {
   type Refusal,
 } from './handshake.js';
 import type { Limits } from './limits.js';
+import { TypedEmitter } from './typed-events.js';
 import { encodeServerFrame } from './server-frame.js';
 import { Topics } from './topics.js';
 import {
@@ -72,6 +72,8 @@ export interface ServerOptions extends ConnectionOptions {
    * for it alone.
    */
   broadcastOverflow?: BroadcastOverflow;
+  /** The class of the connections: WebSocket, or a subclass of it. */
+  WebSocket?: typeof WebSocket;
 }
 
 export interface BroadcastOptions {
@@ -102,59 +104,25 @@ export interface WebSocketServerEvents {
   error: (error: Error) => void;
   close: () => void;
   headers: (headers: string[], request: IncomingMessage) => void;
-}
-
-/**
- * EventEmitter's own listener type, for the names not listed above: `any` so that a listener
- * for an event of the application's own gets its arguments untyped, as with ws.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyListener = (...args: any[]) => void;
-
-/** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
-// Safe merging: the interface only retypes methods the class inherits from EventEmitter.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface WebSocketServer {
-  on<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
-  on(event: string | symbol, listener: AnyListener): this;
-  once<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
-  once(event: string | symbol, listener: AnyListener): this;
-  off<E extends keyof WebSocketServerEvents>(event: E, listener: WebSocketServerEvents[E]): this;
-  off(event: string | symbol, listener: AnyListener): this;
-  addListener<E extends keyof WebSocketServerEvents>(
-    event: E,
-    listener: WebSocketServerEvents[E],
-  ): this;
-  addListener(event: string | symbol, listener: AnyListener): this;
-  removeListener<E extends keyof WebSocketServerEvents>(
-    event: E,
-    listener: WebSocketServerEvents[E],
-  ): this;
-  removeListener(event: string | symbol, listener: AnyListener): this;
-  prependListener<E extends keyof WebSocketServerEvents>(
-    event: E,
-    listener: WebSocketServerEvents[E],
-  ): this;
-  prependListener(event: string | symbol, listener: AnyListener): this;
-  prependOnceListener<E extends keyof WebSocketServerEvents>(
-    event: E,
-    listener: WebSocketServerEvents[E],
-  ): this;
-  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+  /**
+   * A client's upgrade request was invalid. With a listener, the server leaves the socket to
+   * it (to answer and close); without one, it answers with the HTTP error itself.
+   */
+  wsClientError: (error: Error, socket: Duplex, request: IncomingMessage) => void;
 }
 
 /**
  * A WebSocket server with the API of the ws package: on a port of its own, on an existing
  * HTTP(S) server, or fed upgrade requests by the application (`noServer`).
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class WebSocketServer extends EventEmitter {
+export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
   /** The open connections (none are kept when `clientTracking` is false). */
   readonly clients = new Set<WebSocket>();
   readonly options: Readonly<ServerOptions>;
 
   readonly #limits: Limits;
   readonly #connectionOptions: ConnectionOptions;
+  readonly #webSocketClass: typeof WebSocket;
   #server: Server | HttpsServer | null = null;
   #ownsServer = false;
   #detach: (() => void) | null = null;
@@ -181,7 +149,12 @@ export class WebSocketServer extends EventEmitter {
     this.#overflow = resolveOverflow(opts.broadcastOverflow);
     this.#broker = opts.broker === undefined ? null : checkBroker(opts.broker);
     this.#topics = new Topics(this.#broker);
-    this.options = { clientTracking: true, ...opts };
+    const webSocketClass = opts.WebSocket ?? WebSocket;
+    if (webSocketClass !== WebSocket && !(webSocketClass.prototype instanceof WebSocket)) {
+      throw new TypeError('options.WebSocket must be the WebSocket class or a subclass of it');
+    }
+    this.#webSocketClass = webSocketClass;
+    this.options = { clientTracking: true, ...opts, WebSocket: webSocketClass };
     this.#connectionOptions = {
       backend: opts.backend,
       maxPayload: opts.maxPayload,
@@ -314,7 +287,12 @@ export class WebSocketServer extends EventEmitter {
     socket.on('error', destroyOnError);
     const verdict = checkUpgradeRequest(req, this.#limits.maxHeaderSize);
     if ('status' in verdict) {
-      this.#refuse(socket, verdict);
+      if (this.listenerCount('wsClientError') > 0) {
+        socket.removeListener('error', destroyOnError);
+        this.emit('wsClientError', new Error(verdict.message), socket, req);
+      } else {
+        this.#refuse(socket, verdict);
+      }
       return;
     }
     if (!this.shouldHandle(req)) {
@@ -326,9 +304,11 @@ export class WebSocketServer extends EventEmitter {
       this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
       return;
     }
+    const tlsSocket = req.socket as TLSSocket;
     const info: VerifyClientInfo = {
-      origin: req.headers.origin,
-      secure: Boolean((req.socket as TLSSocket).encrypted),
+      // draft-ietf-hybi-08 names the origin Sec-WebSocket-Origin.
+      origin: verdict.version === 8 ? headerValue(req, 'sec-websocket-origin') : req.headers.origin,
+      secure: Boolean(tlsSocket.authorized || tlsSocket.encrypted),
       req,
     };
     if (verifyClient.length === 2) {
@@ -456,14 +436,18 @@ export class WebSocketServer extends EventEmitter {
     let ws: WebSocket;
     try {
       ws = acceptedWebSocket(
-        socket as Socket,
+        socket,
         head,
         protocol ?? '',
         this.#connectionOptions,
         this.#topics,
+        this.#webSocketClass,
       );
-    } catch {
+    } catch (error) {
+      // A bug (ours, or a WebSocket subclass's) is the server's: the client gets a 500 and
+      // the error goes to 'error' (thrown, as by ws, when nobody listens).
       this.#refuse(socket, { status: 500, message: 'The connection could not be set up' });
+      this.emit('error', error);
       return;
     }
     upgraded.add(socket);
@@ -522,6 +506,11 @@ function checkBroker(broker: unknown): Broker {
     );
   }
   return candidate as Broker;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function destroyOnError(this: Duplex): void {

@@ -1,6 +1,10 @@
-import { EventEmitter } from 'node:events';
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import type {
+  ClientRequest,
+  ClientRequestArgs,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import { MAX_CONTROL_PAYLOAD, Opcode, StatusCode } from '../constants.js';
 import { resolveBackend, type Backend } from '../backends/select.js';
 import * as check from '../validate.js';
@@ -29,9 +33,11 @@ import { Heartbeat, resolveHeartbeat, type HeartbeatOptions } from './heartbeat.
 import { readyStateOf } from './connection-state.js';
 import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
+import { refuseUnsupportedOptions } from './unsupported-options.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
 import type { Topics } from './topics.js';
 import { EMPTY_BUFFER } from '../empty.js';
+import { TypedEmitter } from './typed-events.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
@@ -54,7 +60,16 @@ export interface ConnectionOptions {
   heartbeat?: HeartbeatOptions;
   /** Only false is accepted, as code written for ws often says: no extension is supported. */
   perMessageDeflate?: false;
+  /** Only true (ws's default) is accepted: wslay answers every ping. */
+  autoPong?: boolean;
+  /** Only true (ws's default) is accepted: a read's messages are delivered in one go. */
+  allowSynchronousEvents?: boolean;
+  /** Only false (ws's default) is accepted: text messages are always checked. */
+  skipUTF8Validation?: boolean;
 }
+
+/** ws's `finishRequest`: takes over the request, and must call `request.end()` itself. */
+export type FinishRequestCallback = (request: ClientRequest, websocket: WebSocket) => void;
 
 export interface ClientOptions extends ConnectionOptions, RequestOptions {
   /** Extra request headers. */
@@ -65,6 +80,18 @@ export interface ClientOptions extends ConnectionOptions, RequestOptions {
   handshakeTimeout?: number;
   /** Largest total size of the response's headers (default 16 KiB). */
   maxHeaderSize?: number;
+  /** Follow HTTP redirects of the opening handshake (default false), as ws does. */
+  followRedirects?: boolean;
+  /** Most redirects followed (default 10). */
+  maxRedirects?: number;
+  /** The Sec-WebSocket-Version to ask for: 13 (the default) or 8. */
+  protocolVersion?: number;
+  /** Fills the 4-byte masking key of each frame; a secure random source by default. */
+  generateMask?: (mask: Buffer) => void;
+  /** Makes the request's socket, given the request's options (default: TCP, TLS or IPC). */
+  createConnection?: (options: ClientRequestArgs) => Duplex;
+  /** Called with the request in place of `request.end()`, which it must call itself. */
+  finishRequest?: FinishRequestCallback;
 }
 
 export interface SendOptions {
@@ -87,7 +114,7 @@ const stateNames = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 /** A connection the server accepted: the WebSocket starts OPEN on this socket. */
 class Accepted {
   constructor(
-    readonly socket: Socket,
+    readonly socket: Duplex,
     readonly head: Buffer,
     readonly protocol: string,
     readonly options: ConnectionOptions,
@@ -152,6 +179,15 @@ const ownOptions = [
   'closeTimeout',
   'heartbeat',
   'perMessageDeflate',
+  'autoPong',
+  'allowSynchronousEvents',
+  'skipUTF8Validation',
+  'followRedirects',
+  'maxRedirects',
+  'protocolVersion',
+  'generateMask',
+  'createConnection',
+  'finishRequest',
 ] as const;
 
 function requestOptions(options: ClientOptions): RequestOptions {
@@ -168,6 +204,7 @@ export function resolveConnection(
       'options.perMessageDeflate: permessage-deflate is not supported; leave it out or set it to false',
     );
   }
+  refuseUnsupportedOptions(options as Record<string, unknown>);
   return {
     limits: resolveLimits(options),
     heartbeat: resolveHeartbeat(options.heartbeat),
@@ -187,44 +224,14 @@ export interface WebSocketEvents {
   drain: () => void;
   upgrade: (response: IncomingMessage) => void;
   'unexpected-response': (request: ClientRequest, response: IncomingMessage) => void;
-}
-
-/**
- * EventEmitter's own listener type, for the names not listed above: `any` so that a listener
- * for an event of the application's own gets its arguments untyped, as with ws.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyListener = (...args: any[]) => void;
-
-/** Typed listeners for the events above, as @types/ws declares them; other names stay open. */
-// Safe merging: the interface only retypes methods the class inherits from EventEmitter.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface WebSocket {
-  on<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  on(event: string | symbol, listener: AnyListener): this;
-  once<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  once(event: string | symbol, listener: AnyListener): this;
-  off<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  off(event: string | symbol, listener: AnyListener): this;
-  addListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  addListener(event: string | symbol, listener: AnyListener): this;
-  removeListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  removeListener(event: string | symbol, listener: AnyListener): this;
-  prependListener<E extends keyof WebSocketEvents>(event: E, listener: WebSocketEvents[E]): this;
-  prependListener(event: string | symbol, listener: AnyListener): this;
-  prependOnceListener<E extends keyof WebSocketEvents>(
-    event: E,
-    listener: WebSocketEvents[E],
-  ): this;
-  prependOnceListener(event: string | symbol, listener: AnyListener): this;
+  redirect: (url: string, request: ClientRequest) => void;
 }
 
 /**
  * A WebSocket connection with the API of the ws package: a client when constructed with an
  * address, or the server's end of a connection that WebSocketServer accepted.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class WebSocket extends EventEmitter {
+export class WebSocket extends TypedEmitter<WebSocketEvents> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -253,6 +260,7 @@ export class WebSocket extends EventEmitter {
   /** The server's topics, for a connection it accepted; null for a client. */
   #topics: Topics<WebSocket> | null = null;
   #subscriptions: Set<string> | null = null;
+  #generateMask: ((mask: Buffer) => void) | undefined = undefined;
 
   constructor(address: string | URL, protocols?: string | string[], options?: ClientOptions);
   constructor(address: string | URL, options?: ClientOptions);
@@ -277,13 +285,33 @@ export class WebSocket extends EventEmitter {
       protocols = undefined;
     }
     const opts: ClientOptions = options === undefined ? {} : check.object(options, 'options');
+    // In ws's order of checks, so that a program sees the same error first.
+    const protocolVersion = opts.protocolVersion ?? 13;
+    if (protocolVersion !== 8 && protocolVersion !== 13) {
+      throw new RangeError(
+        `Unsupported protocol version: ${String(protocolVersion)} (supported versions: 8, 13)`,
+      );
+    }
     const url = parseAddress(address);
     const requested = parseRequestedProtocols(protocols);
     const { limits, heartbeat, backend } = resolveConnection(opts);
+    const follow =
+      opts.followRedirects === undefined
+        ? false
+        : check.boolean(opts.followRedirects, 'options.followRedirects');
+    const maxRedirects =
+      opts.maxRedirects === undefined
+        ? 10
+        : check.integerIn(opts.maxRedirects, 0, Number.MAX_SAFE_INTEGER, 'options.maxRedirects');
+    check.optionalFunction(opts.generateMask, 'options.generateMask');
+    check.optionalFunction(opts.createConnection, 'options.createConnection');
+    check.optionalFunction(opts.finishRequest, 'options.finishRequest');
     this.#limits = limits;
     this.#heartbeatOptions = heartbeat;
     this.#backend = backend;
+    this.#generateMask = opts.generateMask;
     this.#url = url.href;
+    const finishRequest = opts.finishRequest;
     this.#abortHandshake = startClientHandshake(
       {
         url,
@@ -293,11 +321,20 @@ export class WebSocket extends EventEmitter {
         request: requestOptions(opts),
         handshakeTimeout: limits.handshakeTimeout,
         maxHeaderSize: limits.maxHeaderSize,
+        protocolVersion,
+        redirects: { follow, max: maxRedirects },
+        createConnection: opts.createConnection,
+        finishRequest: finishRequest && ((req) => finishRequest(req, this)),
       },
       {
         upgraded: (res, socket, head, protocol) => this.#upgraded(res, socket, head, protocol),
         unexpectedResponse: (req: ClientRequest, res: IncomingMessage) =>
           this.emit('unexpected-response', req, res),
+        redirecting: (next) => {
+          this.#url = next.href;
+          return this.listenerCount('redirect') > 0;
+        },
+        redirected: (next, req) => this.emit('redirect', next.href, req),
         failed: (error) => this.#handshakeFailed(error),
       },
     );
@@ -537,13 +574,14 @@ export class WebSocket extends EventEmitter {
     return this.#topics;
   }
 
-  #attach(socket: Socket, head: Buffer, protocol: string, role: 'server' | 'client'): void {
+  #attach(socket: Duplex, head: Buffer, protocol: string, role: 'server' | 'client'): void {
     const loop = new IoLoop(socket, ioEvents, this, {
       role,
       backend: this.#backend,
       maxPayload: this.#limits.maxPayload,
       maxBufferedAmount: this.#limits.maxBufferedAmount,
       closeTimeout: this.#limits.closeTimeout,
+      generateMask: this.#generateMask,
     });
     this.#loop = loop;
     this.#protocol = protocol;
@@ -558,7 +596,7 @@ export class WebSocket extends EventEmitter {
     }
   }
 
-  #upgraded(res: IncomingMessage, socket: Socket, head: Buffer, protocol: string): void {
+  #upgraded(res: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): void {
     // 'upgrade' comes while CONNECTING, as with ws: close() or terminate() in a listener
     // abandons the handshake.
     let abandoned: Error | null = null;
@@ -728,13 +766,15 @@ export class WebSocket extends EventEmitter {
 
 /** The server's end of a connection whose handshake the server has accepted. */
 export function acceptedWebSocket(
-  socket: Socket,
+  socket: Duplex,
   head: Buffer,
   protocol: string,
   options: ConnectionOptions,
   topics: Topics<WebSocket>,
+  webSocketClass: typeof WebSocket = WebSocket,
 ): WebSocket {
-  // The constructor's server-side form is kept out of its public signatures.
-  const construct = WebSocket as unknown as new (accepted: Accepted) => WebSocket;
+  // The constructor's server-side form is kept out of its public signatures. A subclass
+  // (the server's `WebSocket` option) passes its arguments on to this constructor, as ws's do.
+  const construct = webSocketClass as unknown as new (accepted: Accepted) => WebSocket;
   return new construct(new Accepted(socket, head, protocol, options, topics));
 }

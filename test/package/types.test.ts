@@ -142,20 +142,34 @@ describe('TypeScript consumers of the packed types', () => {
 
   const wslayDir = () => path.join(consumer.dir, 'node_modules', 'wslay');
 
-  test('nodenext: ESM (.mts) resolves dist/esm/index.d.mts, CommonJS (.cts) dist/cjs/index.d.ts', () => {
+  test('nodenext: ESM (.mts) resolves dist/esm/index.d.mts, CommonJS (.cts) dist/cjs/default-export.d.ts', () => {
+    // ws's import forms: the default export (ESM) and module.exports (CommonJS) are the
+    // WebSocket class, with Server and the namespace types of @types/ws.
+    const wsForms = (name: string) =>
+      `const asClass: typeof WebSocket = ${name};\n` +
+      `const server: typeof WebSocketServer = ${name}.Server;\n` +
+      `const raw: ${name}.RawData | null = null;\n` +
+      `const options: ${name}.ServerOptions = { noServer: true };\n` +
+      `const connection: ${name} | ${name}.WebSocket | null = null;\n` +
+      `if (asClass !== WebSocket || server !== WebSocketServer || ${name}.EventContext !== EventContext)\n` +
+      `  throw new Error('not the class of ws');\n` +
+      `void [raw, options, connection];\n`;
     const { dir, result, listed } = compile(
       'nodenext',
       {
-        'esm.mts': `import { ${NAMES} } from 'wslay';\n${BODY}`,
+        'esm.mts':
+          `import Default from 'wslay';\nimport { ${NAMES} } from 'wslay';\n` +
+          `${wsForms('Default')}${BODY}`,
         'cjs.cts':
           `import wslay = require('wslay');\nimport { ${NAMES} } from 'wslay';\n` +
-          `const sameModule: typeof wslay.EventContext = EventContext;\nvoid sameModule;\n${BODY}`,
+          `const sameModule: typeof wslay.EventContext = EventContext;\nvoid sameModule;\n` +
+          `${wsForms('wslay')}${BODY}`,
       },
       { module: 'NodeNext', moduleResolution: 'NodeNext' },
     );
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(listed).toContain(path.join(wslayDir(), 'dist', 'esm', 'index.d.mts'));
-    expect(listed).toContain(path.join(wslayDir(), 'dist', 'cjs', 'index.d.ts'));
+    expect(listed).toContain(path.join(wslayDir(), 'dist', 'cjs', 'default-export.d.ts'));
 
     // What tsc emitted runs, as ESM and as CommonJS.
     for (const file of ['esm.mjs', 'cjs.cjs']) {

@@ -51,10 +51,10 @@ describe.each(backends)('the server refuses bad opening handshakes (%s)', (backe
     expect(statusOf(response)).toBe(400);
   });
 
-  test('a wrong version gets 426 naming version 13, and the socket is closed', async () => {
-    const { response } = await exchange(port, upgradeRequest(port, { version: '8' }));
+  test('a wrong version gets 426 naming versions 13 and 8, and the socket is closed', async () => {
+    const { response } = await exchange(port, upgradeRequest(port, { version: '7' }));
     expect(statusOf(response)).toBe(426);
-    expect(response).toMatch(/\r\nSec-WebSocket-Version: 13\r\n/);
+    expect(response).toMatch(/\r\nSec-WebSocket-Version: 13, 8\r\n/);
   });
 
   test('a missing key gets 400 and the socket is closed', async () => {
