@@ -40,7 +40,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^(README\.md|LICENSE|CHANGELOG\.md)$/,
   /^dist\/cjs\/.+\.(js|d\.ts)$/,
-  /^dist\/esm\/index\.(mjs|d\.mts)$/,
+  /^dist\/esm\/(index|redis)\.(mjs|d\.mts)$/,
   /^prebuilds\/[a-z0-9]+-[a-z0-9+]+\/[^/]+\.(node|so\.\d+|dylib|dll)$/,
   /^native\/[^/]+\.(cpp|h)$/,
   /^CMakeLists\.txt$/,
