@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/child.js';
 import { ratioChart, valueChart, type Group } from './lib/svg.js';
-import { sizeLabel } from './lib/targets.js';
+import { formatValue, sizeLabel } from './lib/targets.js';
 import type { RunResults } from './run.js';
 
 const DOC = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -156,6 +156,7 @@ function e2eSection(r: RunResults): string {
     roundtrip: '1 connection, round trips (one message in flight)',
     pipelined: '1 connection, 100 messages in flight',
     connections: '64 connections, one message in flight on each',
+    large: '1 connection, 4 large messages in flight',
   };
   for (const s of scenarios) {
     out.push(`### ${labels[s] ?? s}`, '');
@@ -256,6 +257,57 @@ function memorySection(r: RunResults): string {
   ].join('\n');
 }
 
+const ATTACK_LABELS: Record<string, string> = {
+  fragments: 'fragment flood (one-byte continuation frames, never finished)',
+  pings: 'ping flood (125-byte pings, pongs never read)',
+  unread: 'a client that sends 64 KiB messages and never reads the echoes',
+};
+
+function hostileSection(r: RunResults): string {
+  const h = r.hostile!;
+  const rows: string[][] = [];
+  for (const c of h.cells) {
+    for (const [k, v] of Object.entries(c.servers)) {
+      rows.push([
+        ATTACK_LABELS[c.attack] ?? c.attack,
+        SERVER_NAMES[k] ?? k,
+        v.sentMb.toFixed(0),
+        v.cutByServer ? 'yes' : 'no',
+        v.baseMb.toFixed(0),
+        v.peakMb.toFixed(0),
+        k === 'ws' ? '1.00×' : ratio(c.peakRatios[`${k}/ws`]),
+        v.afterMb.toFixed(0),
+        v.retainedMb.toFixed(1),
+      ]);
+    }
+  }
+  return [
+    'One hostile peer against a fresh echo server with default options, in another process; ' +
+      `at most ${Object.entries(h.config.bytes)
+        .map(([a, b]) => `${(b / 2 ** 20).toFixed(0)} MiB (${a})`)
+        .join(', ')} written, median of ${h.config.rounds} round(s). ` +
+      "RSS before and after are measured after full collections; the peak is the process's " +
+      'largest RSS (getrusage). "cut" says whether the server ended the connection before the ' +
+      'peer was done.',
+    '',
+    table(
+      [
+        'attack',
+        'server',
+        'MiB sent',
+        'cut',
+        'RSS before MiB',
+        'peak MiB',
+        'peak vs ws',
+        'RSS after MiB',
+        'left behind MiB',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n');
+}
+
 function memoryChart(r: RunResults): string {
   const m = r.memory!;
   const groups: Group[] = Object.entries(m.servers).map(([k, v]) => ({
@@ -302,11 +354,11 @@ export function render(r: RunResults, source: string): string[] {
         const values = t.cases.map((c) => c.value).filter(Number.isFinite);
         const range =
           values.length > 1
-            ? `${ratio(Math.min(...values))} – ${ratio(Math.max(...values))} (${values.length})`
+            ? `${formatValue(Math.min(...values), t.unit)} – ${formatValue(Math.max(...values), t.unit)} (${values.length})`
             : '';
         return [
           t.target,
-          t.measured === null ? '–' : `${ratio(t.measured)} (${worst?.label ?? ''})`,
+          t.measured === null ? '–' : `${formatValue(t.measured, t.unit)} (${worst?.label ?? ''})`,
           range,
           t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**',
         ];
@@ -401,6 +453,10 @@ export function render(r: RunResults, source: string): string[] {
     doc.push(memorySection(r));
     doc.push('![RSS per idle connection](benchmarks/memory.svg)', '');
   }
+  if (r.hostile) {
+    doc.push('## 5. Memory under hostile peers', '');
+    doc.push(hostileSection(r));
+  }
   if (fs.existsSync(ANALYSIS)) {
     doc.push(fs.readFileSync(ANALYSIS, 'utf8').trim(), '');
   }
@@ -410,7 +466,7 @@ export function render(r: RunResults, source: string): string[] {
       '```sh',
       'npm run bench               # quick mode: smoke test, < 2 minutes, prints a summary',
       'npm run bench -- --full     # this report: writes bench/results/*.json, renders this file',
-      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory',
+      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory, hostile',
       'node --import tsx bench/render.ts bench/results/latest-full.json   # re-render only',
       'node --import tsx bench/profile.ts parse native binary 16 3000         # V8 CPU profile of one case',
       'node --import tsx bench/profile.ts parse native binary 16 3000 --perf  # native profile (Linux perf)',

@@ -4,7 +4,8 @@
  *   node --import tsx bench/run.ts            quick mode: a smoke test, well under 2 minutes
  *   node --import tsx bench/run.ts --full     the full run behind docs/benchmarks.md
  *
- * Options: --only=micro,e2e,memory,broadcast   --rounds=N   --seed=N   --no-render   --out=FILE
+ * Options: --only=micro,e2e,memory,broadcast,hostile   --scenarios=roundtrip,large (e2e)
+ *          --rounds=N   --seed=N   --no-render   --out=FILE
  *          --tsx (run the TypeScript sources through tsx instead of tsc's output; see lib/build.ts)
  *
  * Results go to bench/results/<mode>-<time>.json and bench/results/latest-<mode>.json; the
@@ -20,7 +21,14 @@ import { checkNative } from './lib/backends.js';
 import { build } from './lib/build.js';
 import { REPO_ROOT } from './lib/child.js';
 import { loadAverage, machineInfo, type MachineInfo } from './lib/machine.js';
-import { evaluateTargets, sizeLabel, type Results, type TargetStatus } from './lib/targets.js';
+import {
+  evaluateTargets,
+  formatValue,
+  sizeLabel,
+  type Results,
+  type TargetStatus,
+} from './lib/targets.js';
+import { runHostile, type HostileConfig } from './memory/hostile.js';
 import { runMemory, type MemoryConfig } from './memory/suite.js';
 import { runMicro, type MicroConfig } from './micro/suite.js';
 import { render } from './render.js';
@@ -49,7 +57,7 @@ function configs(mode: Mode, seed: number) {
   const e2e: E2eConfig = quick
     ? {
         sizes: E2E_SIZES,
-        scenarios: ['roundtrip', 'pipelined', 'connections'],
+        scenarios: ['roundtrip', 'pipelined', 'connections', 'large'],
         rounds: 1,
         warmupMs: 120,
         durationMs: 250,
@@ -57,7 +65,7 @@ function configs(mode: Mode, seed: number) {
       }
     : {
         sizes: E2E_SIZES,
-        scenarios: ['roundtrip', 'pipelined', 'connections'],
+        scenarios: ['roundtrip', 'pipelined', 'connections', 'large'],
         rounds: 7,
         warmupMs: 300,
         durationMs: 1000,
@@ -69,7 +77,13 @@ function configs(mode: Mode, seed: number) {
   const broadcast: BroadcastConfig = quick
     ? { connections: 500, bigConnections: 100, rounds: 1 }
     : { connections: 10_000, bigConnections: 1000, rounds: 3 };
-  return { micro, e2e, memory, broadcast };
+  const MiB = 2 ** 20;
+  // Full mode sends enough to pass the default limits (maxPayload counts 64 bytes per
+  // continuation frame; maxBufferedAmount is 128 MiB), so that our servers cut the peer.
+  const hostile: HostileConfig = quick
+    ? { bytes: { fragments: 2 * MiB, pings: 8 * MiB, unread: 32 * MiB }, rounds: 1, seed }
+    : { bytes: { fragments: 16 * MiB, pings: 128 * MiB, unread: 192 * MiB }, rounds: 2, seed };
+  return { micro, e2e, memory, broadcast, hostile };
 }
 
 function option(name: string): string | undefined {
@@ -139,9 +153,23 @@ function printSummary(r: RunResults): void {
           .join(', '),
     );
   }
+  if (r.hostile) {
+    for (const c of r.hostile.cells) {
+      lines.push(
+        `hostile ${c.attack.padEnd(9)} ` +
+          Object.entries(c.servers)
+            .map(
+              ([k, v]) =>
+                `${k} peak ${v.peakMb.toFixed(0)} MiB, left ${v.retainedMb.toFixed(1)} MiB` +
+                (v.cutByServer ? ' (cut)' : ''),
+            )
+            .join('  '),
+      );
+    }
+  }
   lines.push('', 'targets (reported, not asserted):');
   for (const t of r.targets) {
-    const m = t.measured === null ? 'n/a' : pct(t.measured);
+    const m = t.measured === null ? 'n/a' : formatValue(t.measured, t.unit);
     lines.push(
       `  ${t.met === null ? '?' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: worst ${m}`,
     );
@@ -151,15 +179,18 @@ function printSummary(r: RunResults): void {
 
 async function main(): Promise<void> {
   const mode: Mode = process.argv.includes('--full') ? 'full' : 'quick';
-  const only = (option('only') ?? 'micro,e2e,memory,broadcast').split(',');
+  const only = (option('only') ?? 'micro,e2e,memory,broadcast,hostile').split(',');
   const seed = Number(option('seed') ?? 20240601);
-  const { micro, e2e, memory, broadcast } = configs(mode, seed);
+  const { micro, e2e, memory, broadcast, hostile } = configs(mode, seed);
+  const scenarios = option('scenarios');
+  if (scenarios !== undefined) e2e.scenarios = scenarios.split(',');
   const rounds = option('rounds');
   if (rounds !== undefined) {
     micro.rounds = Number(rounds);
     e2e.rounds = Number(rounds);
     memory.rounds = Number(rounds);
     broadcast.rounds = Number(rounds);
+    hostile.rounds = Number(rounds);
   }
   const started = Date.now();
   if (!process.argv.includes('--tsx')) {
@@ -190,6 +221,10 @@ async function main(): Promise<void> {
   if (only.includes('broadcast')) {
     broadcastResult = await runBroadcast(broadcast, log);
     load.afterBroadcast = loadAverage();
+  }
+  if (only.includes('hostile')) {
+    results.hostile = await runHostile(hostile, log);
+    load.afterHostile = loadAverage();
   }
   const run: RunResults = {
     mode,

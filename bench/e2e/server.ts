@@ -20,6 +20,8 @@ export interface ServerStats {
   cpuUserUs: number;
   cpuSystemUs: number;
   rss: number;
+  /** The largest RSS of the process so far (getrusage). */
+  maxRss: number;
   heapUsed: number;
   external: number;
   arrayBuffers: number;
@@ -76,18 +78,30 @@ async function listenWebSocket(): Promise<number> {
 function rawEcho(socket: net.Socket): void {
   connections++;
   socket.setNoDelay(true);
-  let pending: Buffer | null = null;
+  // Chunks are joined only once they can complete a message: joining on every chunk would
+  // copy a 1 MiB message about sixteen times.
+  const parts: Buffer[] = [];
+  let length = 0;
+  let wanted = 4;
   socket.on('data', (chunk: Buffer) => {
-    const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
-    pending = null;
+    parts.push(chunk);
+    length += chunk.length;
+    if (length < wanted) return;
+    const buf = parts.length === 1 ? chunk : Buffer.concat(parts, length);
+    parts.length = 0;
     let end = 0;
+    wanted = 4;
     while (buf.length - end >= 4) {
       const next = end + 4 + buf.readUInt32BE(end);
-      if (next > buf.length) break;
+      if (next > buf.length) {
+        wanted = next - end;
+        break;
+      }
       end = next;
     }
     if (end > 0) socket.write(end === buf.length ? buf : buf.subarray(0, end));
-    if (end < buf.length) pending = buf.subarray(end);
+    length = buf.length - end;
+    if (length > 0) parts.push(buf.subarray(end));
   });
   socket.on('error', () => {});
   socket.on('close', () => {
@@ -108,6 +122,7 @@ function stats(): ServerStats {
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     rss: mem.rss,
+    maxRss: process.resourceUsage().maxRSS * 1024,
     heapUsed: mem.heapUsed,
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,

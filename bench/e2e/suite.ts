@@ -23,12 +23,21 @@ export interface Scenario {
   label: string;
   connections: number;
   inflight: number;
+  /** Payload sizes of this scenario, when it does not run the configured ones. */
+  sizes?: number[];
 }
 
 export const SCENARIOS: Scenario[] = [
   { name: 'roundtrip', label: '1 connection, round trips', connections: 1, inflight: 1 },
   { name: 'pipelined', label: '1 connection, 100 in flight', connections: 1, inflight: 100 },
   { name: 'connections', label: '64 connections, 1 in flight each', connections: 64, inflight: 1 },
+  {
+    name: 'large',
+    label: '1 connection, 4 large messages in flight',
+    connections: 1,
+    inflight: 4,
+    sizes: [64 * 1024, 1 << 20],
+  },
 ];
 
 export const SERVERS: ServerKind[] = ['wslay-native', 'wslay-fallback', 'ws', 'raw'];
@@ -120,7 +129,9 @@ export async function runE2e(config: E2eConfig, log: (line: string) => void): Pr
     const ports = new Map<ServerKind, number>();
     for (const [k, s] of servers)
       ports.set(k, (await s.request<{ port: number }>({ op: 'start' })).port);
-    const cells = scenarios.flatMap((scenario) => config.sizes.map((size) => ({ scenario, size })));
+    const cells = scenarios.flatMap((scenario) =>
+      (scenario.sizes ?? config.sizes).map((size) => ({ scenario, size })),
+    );
     const results = new Map<string, Map<ServerKind, Run[]>>();
     const key = (c: { scenario: Scenario; size: number }) => `${c.scenario.name}/${c.size}`;
     for (const c of cells) results.set(key(c), new Map(active.map((k) => [k, []])));

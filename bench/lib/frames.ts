@@ -51,9 +51,14 @@ function header(fin: boolean, opcode: number, length: number, masked: boolean): 
   return h;
 }
 
-/** A client-to-server frame: masked with `key`. */
-export function maskedFrame(opcode: number, data: Uint8Array, key: Uint8Array = MASK_KEY): Buffer {
-  const h = header(true, opcode, data.length, true);
+/** A client-to-server frame: masked with `key`; `fin: false` for a fragment that others follow. */
+export function maskedFrame(
+  opcode: number,
+  data: Uint8Array,
+  key: Uint8Array = MASK_KEY,
+  fin = true,
+): Buffer {
+  const h = header(fin, opcode, data.length, true);
   const out = Buffer.allocUnsafe(h.length + 4 + data.length);
   h.copy(out, 0);
   out.set(key, h.length);

@@ -1,5 +1,6 @@
 /** The project's performance targets, checked against one run's ratios. Never asserted. */
 import type { E2eResult } from '../e2e/suite.js';
+import type { HostileResult } from '../memory/hostile.js';
 import type { MemoryResult } from '../memory/suite.js';
 import type { MicroResult } from '../micro/suite.js';
 
@@ -13,12 +14,20 @@ export interface TargetStatus {
   direction: 'min' | 'max';
   met: boolean | null;
   cases: { label: string; value: number }[];
+  /** What the values are: '×' for ratios, else a unit such as 'MiB'. */
+  unit: string;
+}
+
+/** A target's value as the docs and the summary show it. */
+export function formatValue(value: number, unit: string): string {
+  return unit === '×' ? `${value.toFixed(2)}×` : `${value.toFixed(1)} ${unit}`;
 }
 
 export interface Results {
   micro?: MicroResult;
   e2e?: E2eResult;
   memory?: MemoryResult;
+  hostile?: HostileResult;
 }
 
 function status(
@@ -27,13 +36,14 @@ function status(
   threshold: number,
   direction: 'min' | 'max',
   cases: { label: string; value: number }[],
+  unit = '×',
 ): TargetStatus {
   const values = cases.map((c) => c.value).filter((v) => Number.isFinite(v));
   const measured =
     values.length === 0 ? null : direction === 'min' ? Math.min(...values) : Math.max(...values);
   const met =
     measured === null ? null : direction === 'min' ? measured >= threshold : measured <= threshold;
-  return { id, target, measured, threshold, direction, met, cases };
+  return { id, target, measured, threshold, direction, met, cases, unit };
 }
 
 /** The two ways of driving a context in process: [id suffix, contender suffix, label]. */
@@ -113,6 +123,74 @@ export function evaluateTargets(r: Results): TargetStatus[] {
         0.85,
         'min',
         e2e('roundtrip', 32, 'wslay-native/raw'),
+      ),
+    );
+  }
+  if (r.e2e) {
+    for (const backend of ['native', 'fallback']) {
+      out.push(
+        status(
+          `e2e-64k-${backend}`,
+          `Echo 64 KiB, 4 in flight: ${backend} ≥ 0.8× ws`,
+          0.8,
+          'min',
+          e2e('large', 64 * 1024, `wslay-${backend}/ws`),
+        ),
+      );
+      out.push(
+        status(
+          `e2e-1m-${backend}`,
+          `Echo 1 MiB, 4 in flight: ${backend} ≥ 0.6× ws`,
+          0.6,
+          'min',
+          e2e('large', 1 << 20, `wslay-${backend}/ws`),
+        ),
+      );
+    }
+    out.push(
+      status(
+        'e2e-pipelined-5x',
+        'Echo 32 B, 100 in flight: native ≥ 5× ws',
+        5,
+        'min',
+        e2e('pipelined', 32, 'wslay-native/ws'),
+      ),
+    );
+    out.push(
+      status(
+        'e2e-roundtrip-095',
+        'Round trips 32 B: native ≥ 0.95× ws',
+        0.95,
+        'min',
+        e2e('roundtrip', 32, 'wslay-native/ws'),
+      ),
+    );
+  }
+  if (r.hostile) {
+    const cells = r.hostile.cells;
+    out.push(
+      status(
+        'hostile-after',
+        'After a hostile peer is cut off, RSS within 20 MiB of before (native and fallback)',
+        20,
+        'max',
+        cells.flatMap((c) =>
+          (['wslay-native', 'wslay-fallback'] as const)
+            .filter((k) => c.servers[k] !== undefined)
+            .map((k) => ({ label: `${c.attack} ${k}`, value: c.servers[k]!.retainedMb })),
+        ),
+        'MiB',
+      ),
+    );
+    out.push(
+      status(
+        'hostile-ping-peak',
+        'Ping flood: peak RSS ≤ 2× ws (native and fallback)',
+        2,
+        'max',
+        cells
+          .filter((c) => c.attack === 'pings')
+          .flatMap((c) => Object.entries(c.peakRatios).map(([k, v]) => ({ label: k, value: v }))),
       ),
     );
   }
