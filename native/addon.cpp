@@ -1,5 +1,9 @@
 #include <napi.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "event_context.h"
 #include "frame_context.h"
 
@@ -12,7 +16,20 @@ class WslayAddon : public Napi::Addon<WslayAddon> {
                 {
                     InstanceValue("EventContext", EventContextWrap::Define(env), napi_enumerable),
                     InstanceValue("FrameContext", FrameContextWrap::Define(env), napi_enumerable),
+                    InstanceMethod<&WslayAddon::TrimMemory>("trimMemory", napi_enumerable),
                 });
+  }
+
+ private:
+  // glibc keeps freed memory (wslay's queues, V8's buffers) in its heaps, fragmented, for the
+  // life of the process: after a peer that made it hold a lot is gone, RSS stays up. Returns
+  // whether any memory went back to the system.
+  Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+    return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+    return Napi::Boolean::New(info.Env(), false);
+#endif
   }
 };
 

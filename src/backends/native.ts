@@ -7,6 +7,8 @@ import { type AddonEventContext, NativeEventEngine } from './native-event-engine
 interface NativeAddon {
   EventContext: AddonEventContext;
   FrameContext: new () => FrameEngine;
+  /** `malloc_trim(0)` where the C library has it: whether memory went back to the system. */
+  trimMemory(): boolean;
 }
 
 /**
@@ -30,7 +32,8 @@ function findPackageRoot(start: string): string {
 
 const packageRoot = findPackageRoot(__dirname);
 
-export type NativeLoad = { ok: true; backend: BackendImpl } | { ok: false; reason: string };
+export type NativeLoad =
+  { ok: true; backend: BackendImpl; trimMemory: () => boolean } | { ok: false; reason: string };
 
 /**
  * Loads the addon the way node-gyp-build does: a local build in build/Release first,
@@ -49,6 +52,7 @@ export function loadNativeBackend(root: string = packageRoot): NativeLoad {
           new NativeEventEngine(addon.EventContext, server, callbackMask),
         createFrameEngine: () => new addon.FrameContext(),
       },
+      trimMemory: () => addon.trimMemory(),
     };
   } catch (error) {
     return { ok: false, reason: (error as Error).message.split('\n')[0] ?? String(error) };

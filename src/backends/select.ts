@@ -30,6 +30,12 @@ export function chooseDefault(forced: string | undefined, nativeLoad: NativeLoad
 /** The backend new contexts get when no `backend` option is given. */
 export const defaultBackend: Backend = chooseDefault(process.env.WSLAY_BACKEND, nativeLoad);
 
+/**
+ * Hands the C library's free memory back to the system (glibc's `malloc_trim`), through the
+ * addon; without it, false and nothing done.
+ */
+export const trimMemory: () => boolean = nativeLoad.ok ? nativeLoad.trimMemory : () => false;
+
 /** Why the native addon did not load, or null when it did. */
 export const nativeLoadError: string | null = nativeLoad.ok ? null : nativeLoad.reason;
 

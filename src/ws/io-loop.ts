@@ -9,6 +9,7 @@ import { encodeFrame } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
 import { FrameScanner } from './frame-scanner.js';
 import { EMPTY_BUFFER } from '../empty.js';
+import { returnMemoryOf } from './memory-return.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -54,6 +55,13 @@ export interface IoOptions {
  * that replies to empty pings count against `maxBufferedAmount` too.
  */
 const QUEUED_MESSAGE_COST = 64;
+/**
+ * The most, counted as for `maxBufferedAmount`, that pongs owed to a peer which does not read
+ * may hold. A queued pong costs the process several times what it counts (its allocations,
+ * and on the fallback its objects), so a ping flood bounded by `maxBufferedAmount` alone
+ * would make the process hold several times that limit; `ws` ends such a peer after 60.
+ */
+const MAX_OWED_PONGS = 1024 * 1024;
 
 interface Received {
   opcode: number;
@@ -92,6 +100,8 @@ export class IoLoop<Owner> {
 
   #flushScheduled = false;
   #socketBlocked = false;
+  /** What the pongs owed for pings read while the socket was blocked count, in bytes. */
+  #owedPongs = 0;
   /**
    * Callbacks of messages queued since the last flush. Each message is in wslay's queue, so
    * the next flush writes bytes, and that write completes them.
@@ -345,7 +355,11 @@ export class IoLoop<Owner> {
     this.#endIfDone(ctx);
     // While the socket is blocked nothing is flushed, and every ping read makes wslay queue
     // a pong: a peer that pings without reading would grow that queue without end.
-    if (this.#socketBlocked && this.#heldBytes(ctx) > this.#options.maxBufferedAmount) {
+    if (
+      this.#socketBlocked &&
+      (this.#heldBytes(ctx) > this.#options.maxBufferedAmount ||
+        this.#owedPongs > Math.min(MAX_OWED_PONGS, this.#options.maxBufferedAmount))
+    ) {
       this.#events.overflow(this.#owner);
       return;
     }
@@ -373,6 +387,8 @@ export class IoLoop<Owner> {
   #received(opcode: number, msg: Buffer, statusCode: number): void {
     // recvFrom() hands out buffers the caller owns: no copy needed.
     if (opcode !== Opcode.CONNECTION_CLOSE) {
+      if (opcode === Opcode.PING && this.#socketBlocked)
+        this.#owedPongs += msg.length + QUEUED_MESSAGE_COST;
       this.#inbox.push({ opcode, data: msg });
       return;
     }
@@ -544,6 +560,7 @@ export class IoLoop<Owner> {
 
   #onDrain(): void {
     this.#socketBlocked = false;
+    this.#owedPongs = 0;
     this.#flush();
     this.#events.writable(this.#owner);
   }
@@ -629,6 +646,7 @@ export class IoLoop<Owner> {
       wasClean = ctx.getCloseReceived() && ctx.getCloseSent();
       ctx.free();
       this.#ctx = null;
+      returnMemoryOf(this);
     }
     this.#failUnflushed();
     this.#events.closed(this.#owner, this.#closeCode, this.#closeReason, wasClean);

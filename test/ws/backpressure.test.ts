@@ -132,6 +132,29 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
     expect(written).toBeLessThan(64 * MiB);
   });
 
+  test('a ping flood is cut once the pongs owed pass 1 MiB, far under the default maxBufferedAmount', async () => {
+    const { peer, ws } = await stalledPeer({});
+    const errors: (Error & { code?: string })[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const wsClosed = closed(ws);
+    let open = true;
+    void wsClosed.then(() => {
+      open = false;
+    });
+    const pings = Buffer.concat(
+      Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))),
+    );
+    let written = 0;
+    // maxBufferedAmount (128 MiB) alone would let this run past 80 MiB of pings.
+    while (open && !peer.socket.destroyed && written < 256 * MiB) {
+      if (!peer.socket.write(pings)) await Promise.race([drainOf(peer.socket), wsClosed]);
+      written += pings.length;
+    }
+    expect((await wsClosed).code).toBe(1006);
+    expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
+    expect(written).toBeLessThan(24 * MiB);
+  });
+
   test('the callback of a send refused for a full buffer gets the error', async () => {
     const { ws } = await stalledPeer({ maxBufferedAmount: 1 * MiB });
     const wsClosed = closed(ws);
