@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ErrorCode, MSG_MORE, Rsv } from '../../src/constants.js';
-import { EnginePeer, frame, hex } from './harness/engine-peer.js';
+import { EnginePeer, frame, hex } from './engine-peer.js';
 
 const server = () => new EnginePeer('server');
 const client = () => new EnginePeer('client');

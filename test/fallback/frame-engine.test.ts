@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { FrameEngine, FrameHooks, FrameIocb } from '../../src/backends/engine.js';
 import { ErrorCode, MSG_MORE } from '../../src/constants.js';
 import { fallbackBackend } from '../../src/fallback/index.js';
-import { hex, toHex } from './harness/engine-peer.js';
+import { hex, toHex } from './engine-peer.js';
 
 /** A frame engine over in-memory I/O; each send/recv hook call takes the next step's limit. */
 function framePeer() {

@@ -1,9 +1,10 @@
 import { expect, test } from 'vitest';
 import { maskInPlace } from '../../src/fallback/mask.js';
-import { mulberry32 } from './harness/script-gen.js';
+import { Rng } from '../parity/rng.js';
 
 test('masking matches byte-by-byte XOR at any alignment, length and key phase', () => {
-  const rand = mulberry32(3);
+  const rng = new Rng(3);
+  const rand = () => rng.float();
   const key = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
   const backing = new Uint8Array(512);
   for (let round = 0; round < 2000; round++) {

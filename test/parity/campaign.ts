@@ -13,7 +13,8 @@ import {
 import { formatFailure } from './format.js';
 import { generateSession, type GenOptions } from './generator.js';
 import { sessionSeed } from './rng.js';
-import { sessionToJson, type Session } from './session.js';
+import { LibwslayCrash, runLibwslayAhead } from './runner.js';
+import { sessionLength, sessionToJson, type EngineSession, type Session } from './session.js';
 import { shrink } from './shrink.js';
 
 export interface CampaignOptions {
@@ -131,43 +132,61 @@ export function reportFailure(
     signature: failureSignature(v),
     text: formatFailure(final),
     json: sessionToJson(final.session),
-    stepsBefore: original.steps.length,
-    stepsAfter: final.session.steps.length,
+    stepsBefore: sessionLength(original),
+    stepsAfter: sessionLength(final.session),
     shrinkRuns: runs,
   };
 }
+
+/** Sessions generated and run on libwslay at a time. */
+const BLOCK = 256;
 
 export function runCampaign(o: CampaignOptions): CampaignResult {
   const result = emptyResult();
   const maxReports = o.maxReports ?? 5;
   const t0 = performance.now();
   let shrinkMs = 0;
-  for (let index = o.start; index < o.start + o.count; index++) {
-    o.onSession?.(index);
-    const seed = sessionSeed(o.seed, index);
-    const session = generateSession(seed, o.gen);
-    const v = checkSession(session, o.sides);
-    result.sessions++;
-    if (v.kind === 'pass') {
-      result.passed++;
-    } else if (v.kind === 'known') {
-      result.known[v.id] = (result.known[v.id] ?? 0) + 1;
-    } else {
-      result.failures++;
-      const signature = failureSignature(v);
-      const seen = result.signatures[signature];
-      if (seen) {
-        seen.count++;
+  const end = o.start + o.count;
+  for (let first = o.start; first < end; first += BLOCK) {
+    const sessions: Session[] = [];
+    for (let index = first; index < Math.min(first + BLOCK, end); index++)
+      sessions.push(generateSession(sessionSeed(o.seed, index), o.gen));
+    runLibwslayAhead(sessions.filter((s): s is EngineSession => s.api === 'engine'));
+    sessions.forEach((session, k) => {
+      const index = first + k;
+      const seed = session.seed;
+      o.onSession?.(index);
+      let v: Verdict;
+      try {
+        v = checkSession(session, o.sides);
+      } catch (error) {
+        if (!(error instanceof LibwslayCrash)) throw error;
+        result.sessions++;
+        result.crashes.push({ index, seed, kind: 'crash', detail: error.message });
+        return;
+      }
+      result.sessions++;
+      if (v.kind === 'pass') {
+        result.passed++;
+      } else if (v.kind === 'known') {
+        result.known[v.id] = (result.known[v.id] ?? 0) + 1;
       } else {
-        result.signatures[signature] = { count: 1, index, seed };
-        if (result.reports.length < maxReports) {
-          const s0 = performance.now();
-          result.reports.push(reportFailure(index, v, o));
-          shrinkMs += performance.now() - s0;
+        result.failures++;
+        const signature = failureSignature(v);
+        const seen = result.signatures[signature];
+        if (seen) {
+          seen.count++;
+        } else {
+          result.signatures[signature] = { count: 1, index, seed };
+          if (result.reports.length < maxReports) {
+            const s0 = performance.now();
+            result.reports.push(reportFailure(index, v, o));
+            shrinkMs += performance.now() - s0;
+          }
         }
       }
-    }
-    if (index % 500 === 499) (globalThis as { gc?: () => void }).gc?.();
+      if (index % 500 === 499) (globalThis as { gc?: () => void }).gc?.();
+    });
   }
   result.busyMs = performance.now() - t0 - shrinkMs;
   return result;

@@ -1,6 +1,6 @@
 /**
  * npm run parity -- [options]: a differential campaign between the native and fallback
- * backends. See docs/parity.md.
+ * backends, and between both and libwslay itself for engine sessions. See docs/parity.md.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,8 @@ import { formatDiff, formatSession } from './format.js';
 import { generateSession, GENERATOR_VERSION, type GenOptions } from './generator.js';
 import { knownDifferences } from './known-differences.js';
 import { runPool, shrinkCrash } from './pool.js';
-import { runSession } from './runner.js';
+import { wslayTraceBinary } from './libwslay.js';
+import { libwslayTrace, runSession } from './runner.js';
 import { sessionFromJson, type Session } from './session.js';
 
 const USAGE = `usage: npm run parity -- [options]
@@ -21,7 +22,9 @@ const USAGE = `usage: npm run parity -- [options]
   --seed S           base seed (default 1; "random" picks one and prints it)
   --start I          first session index (default 0)
   --role R           server | client: event sessions of that role only
-  --api A            event | frame: only that API
+  --api A            event | frame | engine: only that kind of session (engine: the
+                     engines below the public API, and libwslay itself through
+                     test/parity/libwslay/wslay-trace.c where cc and libwslay-dev are)
   --workers N        worker processes (default 1; 2 uses both cores here)
   --in-process       run in this process (no crash isolation)
   --max-reports K    distinct failures to shrink and print (default 5)
@@ -96,7 +99,8 @@ function parseArgs(argv: string[]): Args {
       }
       case '--api': {
         const v = value(i++);
-        if (v !== 'event' && v !== 'frame') throw new Error('--api must be event or frame');
+        if (v !== 'event' && v !== 'frame' && v !== 'engine')
+          throw new Error('--api must be event, frame or engine');
         args.gen.api = v;
         break;
       }
@@ -151,18 +155,23 @@ function saveSession(json: string, name: string): string {
 function runOne(session: Session, args: Args): number {
   console.log(formatSession(session));
   if (args.trace) {
-    for (const backend of ['native', 'fallback'] as const) {
-      console.log(`\n--- ${backend} trace ---`);
-      const t = runSession(session, backend);
+    const traces = [runSession(session, 'native'), runSession(session, 'fallback')];
+    const reference = session.api === 'engine' ? libwslayTrace(session) : null;
+    for (const t of reference === null ? traces : [reference, ...traces]) {
+      console.log(`\n--- ${t.backend} trace ---`);
       t.entries.forEach((e, i) =>
-        console.log(`${String(i).padStart(4)} [${t.stepOf[i]! + 1}] ${e}`),
+        console.log(`${String(i).padStart(4)} [${(t.stepOf[i] ?? -1) + 1}] ${e}`),
       );
     }
   }
   const v = checkSession(session);
   console.log();
   if (v.kind === 'pass') {
-    console.log('PASS: both backends behave identically');
+    console.log(
+      session.api === 'engine' && wslayTraceBinary() !== null
+        ? 'PASS: both backends behave as libwslay does'
+        : 'PASS: both backends behave identically',
+    );
     return 0;
   }
   if (v.kind === 'known') {
@@ -175,7 +184,7 @@ function runOne(session: Session, args: Args): number {
     console.log(formatDiff(v.diff, native, fallback));
     return 0;
   }
-  console.log(`FAIL (as generated):\n${formatDiff(v.diff, v.native, v.fallback)}\n`);
+  console.log(`FAIL (as generated):\n${formatDiff(v.diff, v.left, v.right)}\n`);
   const report = reportFailure(0, v, { shrink: args.shrink });
   console.log(
     `minimal reproduction (${report.stepsBefore} steps shrunk to ${report.stepsAfter} in ${report.shrinkRuns} runs):`,
@@ -189,7 +198,7 @@ function printSummary(r: CampaignResult, args: Args, wallMs: number): void {
   const known = Object.entries(r.known);
   const knownTotal = known.reduce((a, [, n]) => a + n, 0);
   const distinct = Object.keys(r.signatures).length;
-  const what = `${args.gen.api ?? 'event+frame'}${args.gen.role ? `, ${args.gen.role} role` : ''}`;
+  const what = `${args.gen.api ?? 'event+frame+engine'}${args.gen.role ? `, ${args.gen.role} role` : ''}`;
   console.log(
     `\nwslay parity: base seed ${args.seed}, sessions ${args.start}..${args.start + args.sessions - 1} (${what}), ` +
       `generator v${GENERATOR_VERSION}`,
@@ -201,13 +210,17 @@ function printSummary(r: CampaignResult, args: Args, wallMs: number): void {
   );
   console.log(`  failures          ${r.failures}${r.failures ? `  (${distinct} distinct)` : ''}`);
   console.log(`  crashes/hangs     ${r.crashes.length}`);
+  const wslay = wslayTraceBinary();
+  console.log(
+    `  libwslay          ${wslay === null ? 'no C driver (needs cc and libwslay-dev): engine sessions compared native with fallback' : `engine sessions compared with libwslay (${wslay})`}`,
+  );
   const perCore = r.busyMs > 0 ? (r.sessions / r.busyMs) * 1000 : 0;
   console.log(
     `  speed             ${((r.sessions / wallMs) * 1000).toFixed(0)} sessions/s wall clock` +
       ` (${perCore.toFixed(0)}/s per worker, ${args.inProcess ? 'in process' : `${args.workers} worker${args.workers > 1 ? 's' : ''}`})`,
   );
   if (distinct > 0) {
-    console.log('\nfailures by first difference (native | fallback):');
+    console.log('\nfailures by first difference (reference | the side that differs):');
     for (const [sig, s] of Object.entries(r.signatures).sort((a, b) => b[1].count - a[1].count)) {
       console.log(`  ${String(s.count).padStart(6)} × ${sig}   (first: --one ${s.seed})`);
     }

@@ -80,7 +80,10 @@ function opDetail(s: EventStep): string {
 
 export function formatSession(session: Session): string {
   const lines: string[] = [];
-  if (session.api === 'event') {
+  if (session.api === 'engine') {
+    lines.push(`engine session: seed ${session.seed} (script lines, as in engine-script.ts)`);
+    session.lines.forEach((line, i) => lines.push(`${String(i + 1).padStart(3)}. ${line}`));
+  } else if (session.api === 'event') {
     lines.push(
       `event session: ${session.role}, seed ${session.seed}, callbacks ${callbackNames(session.callbacks)}` +
         `${session.genmaskFail.length ? `, genmask fails on call ${session.genmaskFail.join(',')}` : ''}`,
@@ -127,24 +130,26 @@ export function formatSession(session: Session): string {
   return lines.join('\n');
 }
 
-export function formatDiff(diff: Difference, native: Trace, fallback: Trace, context = 6): string {
+export function formatDiff(diff: Difference, left: Trace, right: Trace, context = 6): string {
   const lines: string[] = [];
   const from = Math.max(0, diff.index - context);
   const cut = (s: string | undefined) =>
     s === undefined ? '<trace ended>' : s.length > 400 ? `${s.slice(0, 400)}…` : s;
   const where = diff.step < 0 ? 'set-up' : `step ${diff.step + 1}`;
   lines.push(`first difference at trace entry ${diff.index} (${where}):`);
+  const l = `${left.backend}:`.padEnd(10);
+  const r = `${right.backend}:`.padEnd(10);
   for (let i = from; i < diff.index; i++)
-    lines.push(`   ${String(i).padStart(4)}  both:     ${cut(native.entries[i])}`);
-  lines.push(`>> ${String(diff.index).padStart(4)}  native:   ${cut(diff.native)}`);
-  lines.push(`         fallback: ${cut(diff.fallback)}`);
+    lines.push(`   ${String(i).padStart(4)}  ${'both:'.padEnd(10)}${cut(left.entries[i])}`);
+  lines.push(`>> ${String(diff.index).padStart(4)}  ${l}${cut(diff.left)}`);
+  lines.push(`         ${r}${cut(diff.right)}`);
   for (
     let i = diff.index + 1;
-    i < Math.min(diff.index + 3, Math.max(native.entries.length, fallback.entries.length));
+    i < Math.min(diff.index + 3, Math.max(left.entries.length, right.entries.length));
     i++
   ) {
-    lines.push(`   ${String(i).padStart(4)}  native:   ${cut(native.entries[i])}`);
-    lines.push(`         fallback: ${cut(fallback.entries[i])}`);
+    lines.push(`   ${String(i).padStart(4)}  ${l}${cut(left.entries[i])}`);
+    lines.push(`         ${r}${cut(right.entries[i])}`);
   }
   return lines.join('\n');
 }
@@ -154,7 +159,7 @@ export function formatFailure(v: Extract<Verdict, { kind: 'fail' }>): string {
   return [
     formatSession(v.session),
     ...(v.via.length ? [`(after neutralising known deviation(s): ${v.via.join(', ')})`] : []),
-    formatDiff(v.diff, v.native, v.fallback),
+    formatDiff(v.diff, v.left, v.right),
     json.length <= 6000
       ? `replay: npm run parity -- --replay '${json}'`
       : '(session JSON too long to print; see the saved file)',

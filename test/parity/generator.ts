@@ -2,10 +2,12 @@
  * The seeded session generator: a session is a pure function of (seed, options).
  * It mixes valid traffic with hostile input, odd I/O behaviour and API misuse.
  */
+import { generateEngineLines } from './engine-generator.js';
 import { Rng } from './rng.js';
 import {
   ALL_CALLBACKS,
   Cb,
+  type EngineSession,
   type EventSession,
   type EventStep,
   type FrameSession,
@@ -24,8 +26,11 @@ import {
 export interface GenOptions {
   /** Force the role of event sessions. */
   role?: Role;
-  /** Force the API: event contexts or frame contexts. */
-  api?: 'event' | 'frame';
+  /**
+   * Force the API: event or frame contexts through the public API, or engine scripts that
+   * also run on libwslay itself.
+   */
+  api?: 'event' | 'frame' | 'engine';
   /** The most bytes (input plus queued payloads) one session moves. */
   maxBytes?: number;
 }
@@ -36,7 +41,7 @@ export const DEFAULT_MAX_BYTES = 192 * 1024;
  * Bump when a change to the generator changes the session a seed gives, so that an old
  * seed is not mistaken for a fixed bug (saved JSON sessions replay the same forever).
  */
-export const GENERATOR_VERSION = 6;
+export const GENERATOR_VERSION = 7;
 
 /** Tracks the byte budget of a session. */
 class Budget {
@@ -708,12 +713,18 @@ export function generateFrameSession(seed: number, options: GenOptions = {}): Fr
   return { api: 'frame', seed, frames, genmaskFail, steps };
 }
 
+/** An engine session: script lines for both engines and libwslay itself (engine-script.ts). */
+export function generateEngineSession(seed: number): EngineSession {
+  return { api: 'engine', seed, lines: generateEngineLines(new Rng(seed)) };
+}
+
 export function generateSession(seed: number, options: GenOptions = {}): Session {
+  const pick = mixPick(seed);
   const api =
-    options.api ?? (options.role !== undefined || mixPick(seed) < 0.8 ? 'event' : 'frame');
-  return api === 'event'
-    ? generateEventSession(seed, options)
-    : generateFrameSession(seed, options);
+    options.api ??
+    (options.role !== undefined || pick < 0.7 ? 'event' : pick < 0.85 ? 'frame' : 'engine');
+  if (api === 'event') return generateEventSession(seed, options);
+  return api === 'frame' ? generateFrameSession(seed, options) : generateEngineSession(seed);
 }
 
 /** A uniform [0,1) value from the seed alone, independent of the session's own stream. */

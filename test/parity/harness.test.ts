@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { nativeLoadError } from '../../src/index.js';
 import { runCampaign } from './campaign.js';
 import { CrashProbe, runPool, shrinkCrash } from './pool.js';
-import { checkSession, firstDifference, type Sides } from './compare.js';
+import { backendSides, checkSession, firstDifference, type Sides } from './compare.js';
 import { formatFailure, formatSession } from './format.js';
 import { generateEventSession, generateSession, DEFAULT_MAX_BYTES } from './generator.js';
 import {
@@ -18,7 +18,8 @@ import {
   wslayCloseReasonOutcome,
 } from './known-differences.js';
 import { Rng, sessionSeed } from './rng.js';
-import { runSession, type Trace } from './runner.js';
+import { wslayTraceBinary, runLibwslay } from './libwslay.js';
+import { LibwslayCrash, runSession, type Trace } from './runner.js';
 import {
   ALL_CALLBACKS,
   Cb,
@@ -27,6 +28,7 @@ import {
   isRaw,
   sessionBytes,
   sessionFromJson,
+  sessionLength,
   sessionToJson,
   type EventSession,
   type EventStep,
@@ -44,7 +46,8 @@ const nativeOk = nativeLoadError === null;
 function planted(tamper: (session: Session, trace: Trace) => Trace): Sides {
   return {
     native: (s) => runSession(s, 'native'),
-    fallback: (s) => tamper(s, runSession(s, 'native')),
+    fallback: (s) => ({ ...tamper(s, runSession(s, 'native')), backend: 'fallback' }),
+    libwslay: () => null,
   };
 }
 
@@ -169,7 +172,7 @@ describe('session model', () => {
       const json = sessionToJson(s);
       const back = sessionFromJson(json);
       expect(sessionToJson(back)).toBe(json);
-      const input = back.steps.find((x) => x.op === 'input');
+      const input = back.api === 'engine' ? undefined : back.steps.find((x) => x.op === 'input');
       if (input?.op === 'input' && !isRaw(input.pieces[0]!))
         expect(input.pieces[0]!.payload).toBeInstanceOf(Uint8Array);
     }
@@ -228,9 +231,10 @@ describe('generator', () => {
       const s = generateSession(sessionSeed(3, i), { role: 'server' });
       expect(s.api === 'event' && s.role === 'server').toBe(true);
       expect(generateSession(sessionSeed(3, i), { api: 'frame' }).api).toBe('frame');
-      expect(sessionBytes(generateSession(sessionSeed(3, i)))).toBeLessThan(
-        DEFAULT_MAX_BYTES + 70_000,
-      );
+      expect(generateSession(sessionSeed(3, i), { api: 'engine' }).api).toBe('engine');
+      const mixed = generateSession(sessionSeed(3, i));
+      if (mixed.api !== 'engine')
+        expect(sessionBytes(mixed)).toBeLessThan(DEFAULT_MAX_BYTES + 70_000);
     }
   });
 
@@ -240,6 +244,7 @@ describe('generator', () => {
     for (let i = 0; i < 3000; i++) {
       const s = generateSession(sessionSeed(11, i));
       see(`api ${s.api}`);
+      if (s.api === 'engine') continue;
       if (s.api === 'event') see(`role ${s.role}`);
       if (s.genmaskFail.length) see('genmask failure');
       if (s.api === 'event' && s.callbacks !== ALL_CALLBACKS) see('callback subset');
@@ -302,6 +307,7 @@ describe('generator', () => {
     const want = [
       'api event',
       'api frame',
+      'api engine',
       'role server',
       'role client',
       'genmask failure',
@@ -536,7 +542,7 @@ describe.runIf(nativeOk)('shrinker', () => {
     }
     expect(found).toBeDefined();
     const r = shrink(found!, (s) => checkSession(s, pingAsPong).kind === 'fail');
-    const steps = r.session.steps as EventStep[];
+    const steps = r.session.api === 'event' ? r.session.steps : [];
     expect(steps.length).toBeLessThanOrEqual(2);
     const inputs = steps.filter((s) => s.op === 'input');
     expect(inputs).toHaveLength(1);
@@ -567,7 +573,7 @@ describe.runIf(nativeOk)('shrinker', () => {
     expect(r.failures).toBeGreaterThan(0);
     expect(r.reports).toHaveLength(1);
     expect(r.reports[0]!.stepsAfter).toBeLessThan(r.reports[0]!.stepsBefore);
-    expect(sessionFromJson(r.reports[0]!.json).steps.length).toBe(r.reports[0]!.stepsAfter);
+    expect(sessionLength(sessionFromJson(r.reports[0]!.json))).toBe(r.reports[0]!.stepsAfter);
   });
 });
 
@@ -649,7 +655,7 @@ describe('the close-reason known deviation', () => {
       expect(v.kind).toBe('fail');
       if (v.kind === 'fail') {
         expect(v.via).toEqual([closeReasonChunkSkip.id]);
-        expect(v.diff.fallback).toContain('flags=9');
+        expect(v.diff.right).toContain('flags=9');
       }
     },
   );
@@ -749,8 +755,65 @@ describe.runIf(nativeOk)('campaign workers', () => {
     );
     expect(text).not.toContain('  2. ');
     const shrunk = sessionFromJson(text.slice(text.indexOf("--replay '") + 10, -1));
-    expect(shrunk.steps).toEqual([
-      { op: 'recv', plan: [], inside: [{ at: 0, step: { op: 'abort' } }] },
-    ]);
+    expect(shrunk).toMatchObject({
+      steps: [{ op: 'recv', plan: [], inside: [{ at: 0, step: { op: 'abort' } }] }],
+    });
   }, 120_000);
+});
+
+describe('engine sessions: both engines and libwslay itself', () => {
+  const wslay = wslayTraceBinary();
+  /** wslay asserts (SIGABRT) when buffering is turned off in the middle of a frame. */
+  const asserting = ['ctx client 127', 'nobuf 1', 'onchunk nobuf 0', 'in 810161', 'recv'];
+  const ping = ['ctx client 127', 'in 890548656c6c6f', 'recv', 'send', 'get'];
+
+  test('a seed gives the same script every time, and scripts vary with the seed', () => {
+    const a = generateSession(sessionSeed(9, 1), { api: 'engine' });
+    expect(generateSession(sessionSeed(9, 1), { api: 'engine' })).toEqual(a);
+    expect(generateSession(sessionSeed(9, 2), { api: 'engine' })).not.toEqual(a);
+    expect(a.api === 'engine' && a.lines.length).toBeGreaterThan(3);
+  });
+
+  test.runIf(wslay !== null)(
+    'libwslay runs a batch of scripts, and one that kills it is reported, not the rest',
+    () => {
+      const out = runLibwslay(wslay!, [ping.join('\n'), asserting.join('\n'), ping.join('\n')]);
+      expect(out).toHaveLength(3);
+      const [first, crashed, third] = out;
+      expect(first).toEqual(third);
+      expect(first && 'output' in first ? first.output : '').toContain('msg 0 9 48656c6c6f 0');
+      expect(crashed && 'crash' in crashed ? crashed.crash : '').toMatch(/SIGABRT.*queue->tail/s);
+    },
+  );
+
+  test.runIf(wslay !== null)('a campaign counts a session that kills libwslay as a crash', () => {
+    const session = { api: 'engine' as const, seed: 1, lines: asserting };
+    expect(() => checkSession(session)).toThrow(LibwslayCrash);
+  });
+
+  test.runIf(wslay !== null && nativeOk)(
+    'a planted difference from libwslay is found on the engine that has it, and shrinks',
+    () => {
+      const sides: Sides = {
+        ...backendSides,
+        fallback: (s) =>
+          mapEntries(runSession(s, 'fallback'), (e) =>
+            e.replace(/^send 6 1 8a85/, 'send 6 1 8a86'),
+          ),
+      };
+      const session = {
+        api: 'engine' as const,
+        seed: 1,
+        lines: ['ctx server 127', 'q 1 -1 41', 'get', ...ping, 'get', 'send'],
+      };
+      const v = checkSession(session, sides);
+      expect(v.kind).toBe('fail');
+      if (v.kind !== 'fail') return;
+      expect([v.left.backend, v.right.backend]).toEqual(['libwslay', 'fallback']);
+      expect(v.diff.right).toContain('8a86');
+      const r = shrink(session, (s) => checkSession(s, sides).kind === 'fail');
+      expect(r.session.lines).toEqual(['ctx client 127', 'in 890548656c6c6f', 'recv', 'send']);
+      expect(formatSession(r.session)).toContain('  3. recv');
+    },
+  );
 });

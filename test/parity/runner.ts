@@ -8,6 +8,7 @@ import {
   Cb,
   encodePieces,
   fragByte,
+  type EngineSession,
   type EventSession,
   type EventStep,
   type FrameSession,
@@ -17,10 +18,13 @@ import {
   type ReadAct,
   type Session,
 } from './session.js';
+import { resolveBackend } from '../../src/backends/select.js';
+import { runEngineScript } from './engine-script.js';
+import { runLibwslay, wslayTraceBinary, type LibwslayOutput } from './libwslay.js';
 import { mix32 } from './rng.js';
 
 export interface Trace {
-  backend: Backend;
+  backend: Backend | 'libwslay';
   /** One line per observable event. */
   entries: string[];
   /** The step each entry belongs to (-1: set-up, steps.length: teardown). */
@@ -151,10 +155,50 @@ export function callbackNames(mask: number): string {
 }
 
 export function runSession(session: Session, backend: Backend): Trace {
+  if (session.api === 'engine') {
+    return {
+      backend,
+      ...runEngineScript(resolveBackend(backend).impl, session.lines),
+      recvMarks: [],
+    };
+  }
   return session.api === 'event'
     ? runEventSession(session, backend)
     : runFrameSession(session, backend);
 }
+
+/**
+ * libwslay's traces of engine sessions run ahead in one batch (campaign.ts), so that a
+ * campaign does not start a C process per session.
+ */
+const libwslayAhead = new WeakMap<EngineSession, LibwslayOutput>();
+
+export function runLibwslayAhead(sessions: EngineSession[]): void {
+  const binary = wslayTraceBinary();
+  if (binary === null || sessions.length === 0) return;
+  const outputs = runLibwslay(
+    binary,
+    sessions.map((s) => s.lines.join('\n')),
+  );
+  sessions.forEach((s, i) => libwslayAhead.set(s, outputs[i]!));
+}
+
+/** The engine session's trace on libwslay itself; null where the C driver cannot be built. */
+export function libwslayTrace(session: EngineSession): Trace | null {
+  let out = libwslayAhead.get(session);
+  if (out === undefined) {
+    const binary = wslayTraceBinary();
+    if (binary === null) return null;
+    out = runLibwslay(binary, [session.lines.join('\n')])[0]!;
+  }
+  if ('crash' in out) throw new LibwslayCrash(out.crash);
+  const entries = out.output.split('\n');
+  entries.pop();
+  return { backend: 'libwslay', entries, stepOf: [], recvMarks: [] };
+}
+
+/** libwslay itself died on a session (wslay asserts on some misuse). */
+export class LibwslayCrash extends Error {}
 
 /**
  * Whether the 'abort' op really aborts this process: only in a crash-probe worker

@@ -147,7 +147,22 @@ export interface FrameSession {
   steps: FrameStep[];
 }
 
-export type Session = EventSession | FrameSession;
+/**
+ * Lines of the engine script language (engine-script.ts), run on both backends' engines and
+ * on libwslay itself (libwslay/wslay-trace.c).
+ */
+export interface EngineSession {
+  api: 'engine';
+  seed: number;
+  lines: string[];
+}
+
+export type Session = EventSession | FrameSession | EngineSession;
+
+/** Steps, or script lines, of a session. */
+export function sessionLength(session: Session): number {
+  return session.api === 'engine' ? session.lines.length : session.steps.length;
+}
 
 // --- encoding -------------------------------------------------------------------------------
 
@@ -202,14 +217,14 @@ export function encodePieces(pieces: InputPiece[]): Uint8Array {
 }
 
 /** Every byte the peer sends over the session, in order. */
-export function inputStream(session: Session): Uint8Array {
+export function inputStream(session: EventSession | FrameSession): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const s of session.steps) if (s.op === 'input') parts.push(encodePieces(s.pieces));
   return Buffer.concat(parts);
 }
 
 /** Total bytes a session moves (input plus queued payloads), to keep sessions cheap. */
-export function sessionBytes(session: Session): number {
+export function sessionBytes(session: EventSession | FrameSession): number {
   let n = inputStream(session).length;
   const add = (s: EventStep | FrameStep) => {
     if (s.op === 'queueMsg') n += s.msg.length;

@@ -3,6 +3,7 @@
  * keeps the first one that still fails, until no variant fails or the budget runs out.
  */
 import type {
+  EngineSession,
   EventStep,
   FrameSession,
   FrameSpec,
@@ -168,8 +169,48 @@ function* smallerFrameStep(s: FrameStep): Generator<FrameStep> {
   }
 }
 
+/** Where each engine script command keeps its data token (engine-script.ts). */
+const DATA_TOKEN: Record<string, number> = { in: 1, frame: 5, q: 3, src: 2, qc: 2, fsend: 6 };
+const POLICIES = new Set(['rpol', 'spol', 'gpol']);
+
+/** Smaller versions of one engine script line: less data, shorter I/O policies. */
+function* smallerScriptLine(line: string): Generator<string> {
+  const t = line.split(' ');
+  const cmd = t[0]!;
+  const at = DATA_TOKEN[cmd];
+  const data = at === undefined ? undefined : t[at];
+  const withToken = (i: number, token: string) =>
+    [...t.slice(0, i), token, ...t.slice(i + 1)].join(' ');
+  if (at !== undefined && data !== undefined && /^([0-9a-f]{2})+$/.test(data)) {
+    for (const b of smallerBytes(Buffer.from(data, 'hex')))
+      yield withToken(at, b.length === 0 ? '-' : Buffer.from(b).toString('hex'));
+  } else if (at !== undefined && data !== undefined && data.startsWith('R')) {
+    const [n, seed = '0'] = data.slice(1).split(':');
+    for (let size = Number(n) >> 1; size > 0; size >>= 1) yield withToken(at, `R${size}:${seed}`);
+    yield withToken(at, '-');
+  }
+  const first = POLICIES.has(cmd) ? 1 : cmd === 'fpol' ? 2 : -1;
+  if (first > 0) {
+    for (const rest of smallerList(t.slice(first)))
+      if (rest.length > 0) yield [...t.slice(0, first), ...rest].join(' ');
+  }
+}
+
+function* scriptCandidates(session: EngineSession): Generator<EngineSession> {
+  const lines = session.lines;
+  for (const next of smallerList(lines)) yield { ...session, lines: next };
+  for (let i = lines.length - 1; i >= 0; i--) {
+    for (const line of smallerScriptLine(lines[i]!))
+      yield { ...session, lines: [...lines.slice(0, i), line, ...lines.slice(i + 1)] };
+  }
+}
+
 /** Every one-change-smaller variant of a session, coarse changes first. */
 export function* candidates(session: Session): Generator<Session> {
+  if (session.api === 'engine') {
+    yield* scriptCandidates(session);
+    return;
+  }
   const steps = session.steps as (EventStep | FrameStep)[];
   const withSteps = (next: (EventStep | FrameStep)[]) => ({ ...session, steps: next }) as Session;
   for (const next of smallerList(steps)) yield withSteps(next);

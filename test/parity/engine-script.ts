@@ -4,14 +4,16 @@ import type {
   EventHooks,
   FrameEngine,
   FrameHooks,
-} from '../../../src/backends/engine.js';
-import { ErrorCode } from '../../../src/constants.js';
+} from '../../src/backends/engine.js';
+import { ErrorCode } from '../../src/constants.js';
+import { encodeFrame } from './session.js';
 
 /**
- * Runs a trace script against a backend's engines and returns the trace: every callback
- * call with its arguments and outcome, and every return value. The script language and
- * the trace format are those of `wslay-trace.c`, which runs the same script against
- * libwslay itself, so traces of any backend and of the C library compare line by line.
+ * Runs an engine script against a backend's engines (below the public API, as wslay's own
+ * functions are called) and returns the trace: every callback call with its arguments and
+ * outcome, and every return value, one entry a line. The script language and the trace format
+ * are those of `libwslay/wslay-trace.c`, which runs the same script against libwslay itself,
+ * so traces of either backend and of the C library compare line by line.
  *
  * Script lines (data is `-` for empty, hex, or `R<n>[:<seed>]` for a generated pattern):
  *   ctx server|client <mask>   cbs <mask>   nobuf 0|1   maxlen <n>   rsv <bits>
@@ -28,8 +30,19 @@ import { ErrorCode } from '../../../src/constants.js';
  *   q <opcode> <rsv|-1> <data>   qf <opcode> <rsv|-1> <id>   qc <code> <data|null>
  *   fctx   fsend <fin> <rsv> <opcode> <payload_length> <mask> <data>   frecv
  */
-export function runTrace(backend: BackendImpl, script: string): string {
-  return new TraceRun(backend).run(script);
+export interface ScriptTrace {
+  entries: string[];
+  /** The script line each entry comes from. */
+  stepOf: number[];
+}
+
+export function runEngineScript(backend: BackendImpl, lines: readonly string[]): ScriptTrace {
+  return new TraceRun(backend).run(lines);
+}
+
+/** The trace as the C driver prints it, for the recorded fixtures. */
+export function traceText(trace: ScriptTrace): string {
+  return trace.entries.map((line) => `${line}\n`).join('');
 }
 
 function patternBytes(n: number, seed: number): Uint8Array {
@@ -57,34 +70,13 @@ function showData(d: Uint8Array): string {
 }
 
 /** RFC 6455 §5.7's example masking key, which `frame` lines use. */
-const EXAMPLE_MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
-
-/** A frame with its length in the shortest form, masked with `EXAMPLE_MASK_KEY` if asked. */
-export function encodeFrame(
-  fin: number,
-  rsv: number,
-  opcode: number,
-  masked: boolean,
-  payload: Uint8Array,
-): Uint8Array {
-  const n = payload.length;
-  const head = [(fin << 7) | (rsv << 4) | opcode];
-  const m = masked ? 0x80 : 0;
-  if (n < 126) head.push(m | n);
-  else if (n < 65536) head.push(m | 126, n >> 8, n & 0xff);
-  else head.push(m | 127, 0, 0, 0, 0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-  if (masked) head.push(...EXAMPLE_MASK_KEY);
-  const out = new Uint8Array(head.length + n);
-  out.set(head);
-  for (let i = 0; i < n; i++)
-    out[head.length + i] = payload[i]! ^ (masked ? EXAMPLE_MASK_KEY[i & 3]! : 0);
-  return out;
-}
+const EXAMPLE_MASK_KEY = [0x37, 0xfa, 0x21, 0x3d];
 
 const showInt = (n: number): string => (Number.isSafeInteger(n) ? String(n) : BigInt(n).toString());
 
 class TraceRun {
-  #out: string[] = [];
+  readonly #out: ScriptTrace = { entries: [], stepOf: [] };
+  #step = -1;
   #input = new Uint8Array(0);
   #inputPos = 0;
   readonly #rpol: string[] = [];
@@ -130,11 +122,14 @@ class TraceRun {
     };
   }
 
-  run(script: string): string {
-    for (const line of script.split('\n')) this.#command(line);
+  run(lines: readonly string[]): ScriptTrace {
+    lines.forEach((line, step) => {
+      this.#step = step;
+      this.#command(line);
+    });
     this.#ev?.free();
     this.#fr?.free();
-    return this.#out.join('');
+    return this.#out;
   }
 
   #actions(lines: string[]): void {
@@ -145,7 +140,8 @@ class TraceRun {
   }
 
   #emit(text: string): void {
-    this.#out.push(this.#line + text + '\n');
+    this.#out.entries.push(this.#line + text);
+    this.#out.stepOf.push(this.#step);
     this.#line = '';
   }
 
@@ -190,7 +186,16 @@ class TraceRun {
         this.#appendInput(parseData(t[1]));
         break;
       case 'frame':
-        this.#appendInput(encodeFrame(num(1), num(2), num(3), num(4) !== 0, parseData(t[5])));
+        this.#appendInput(
+          encodeFrame({
+            fin: num(1),
+            rsv: num(2),
+            opcode: num(3),
+            mask: num(4) !== 0 ? EXAMPLE_MASK_KEY : null,
+            len: 'min',
+            payload: parseData(t[5]),
+          }),
+        );
         break;
       case 'rpol':
         this.#rpol.push(...t.slice(1));

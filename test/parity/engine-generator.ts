@@ -1,93 +1,33 @@
 /**
- * Random trace scripts (see trace-driver.ts) for differential runs: valid and broken
- * frames split at random points, random queueing, partial and failing I/O, reentrant
- * calls from on_msg_recv. A seed always gives the same script.
+ * The seeded generator of engine scripts (engine-script.ts): valid and broken frames split at
+ * random points, random queueing, partial and failing I/O, calls back into the engine from its
+ * callbacks. They drive the engines below the public API and libwslay itself
+ * (libwslay/wslay-trace.c), so they only use what the C library can be asked to do.
  */
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  constructor(readonly rand: () => number) {}
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.rand() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.rand() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.rand() * items.length)]!;
-  }
-  bytes(n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = this.int(0, 255);
-    return b;
-  }
-}
+import { breakUtf8, genUtf8 } from './generator.js';
+import type { Rng } from './rng.js';
+import { encodeFrame as encodeSpec } from './session.js';
 
 /** Exact decimal, as C's strtoull must read the same value as Number() does. */
 const dec = (n: number): string => BigInt(n).toString();
 const hex = (b: Uint8Array): string => (b.length === 0 ? '-' : Buffer.from(b).toString('hex'));
 
-const UTF8_PIECES = [
-  'a',
-  'Hello',
-  ' ',
-  '\u00e9',
-  '\u20ac',
-  '\u{1f600}',
-  '\u0800',
-  '\uffff',
-  '\u{10ffff}',
-  '\u07ff',
-  '\ud7ff',
-  '\ue000',
-].map((s) => Buffer.from(s, 'utf8'));
-const BAD_PIECES = [
-  [0xff],
-  [0x80],
-  [0xc0, 0x80],
-  [0xc1, 0xbf],
-  [0xe0, 0x80, 0x80],
-  [0xed, 0xa0, 0x80],
-  [0xf4, 0x90, 0x80, 0x80],
-  [0xf5],
-  [0xf0, 0x80, 0x80, 0x80],
-  [0xc3],
-  [0xe2, 0x82],
-  [0xf0, 0x9f, 0x98],
-].map((b) => Buffer.from(b));
-
-function textPayload(g: Gen, max: number, validity: number): Uint8Array {
-  const parts: Buffer[] = [];
-  let n = 0;
-  const target = g.int(0, max);
-  while (n < target) {
-    const piece = g.chance(validity) ? g.pick(UTF8_PIECES) : g.pick(BAD_PIECES);
-    parts.push(piece);
-    n += piece.length;
-  }
-  return Buffer.concat(parts);
+/** Text of up to `max` bytes, valid UTF-8 with probability `validity`. */
+function textPayload(g: Rng, max: number, validity: number): Uint8Array {
+  const valid = genUtf8(g, g.range(0, max));
+  return g.chance(validity) ? valid : breakUtf8(g, valid).bytes;
 }
 
-function payloadLength(g: Gen, big: boolean): number {
-  const r = g.rand();
-  if (r < 0.55) return g.int(0, 12);
-  if (r < 0.75) return g.int(120, 130);
-  if (r < 0.9) return g.int(0, 400);
+function payloadLength(g: Rng, big: boolean): number {
+  const r = g.float();
+  if (r < 0.55) return g.range(0, 12);
+  if (r < 0.75) return g.range(120, 130);
+  if (r < 0.9) return g.range(0, 400);
   if (big && r < 0.97) return g.pick([4095, 4096, 4097, 5000, 8200, 65535, 65536, 70000]);
-  return g.int(0, 2000);
+  return g.range(0, 2000);
 }
 
-interface FrameSpec {
+interface ScriptFrame {
   fin: number;
   rsv: number;
   opcode: number;
@@ -106,33 +46,21 @@ interface FrameSpec {
  */
 const HUGE_LENGTHS = [2 ** 32, 2 ** 40, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 62, 2 ** 63 - 1024];
 
-function encodeFrame(f: FrameSpec, key: Uint8Array): Uint8Array {
+function encodeFrame(f: ScriptFrame, key: Uint8Array): Uint8Array {
   const n = f.announced ?? f.payload.length;
-  const form = f.lengthForm || (n < 126 ? 0 : n < 65536 ? 126 : 127);
-  const head: number[] = [((f.fin & 1) << 7) | ((f.rsv & 7) << 4) | (f.opcode & 0xf)];
-  const m = f.masked ? 0x80 : 0;
-  if (form === 0) head.push(m | n);
-  else if (form === 126) head.push(m | 126, n >> 8, n & 0xff);
-  else {
-    const hi = Math.floor(n / 2 ** 32);
-    head.push(
-      m | 127,
-      hi >>> 24,
-      (hi >>> 16) & 0xff,
-      (hi >>> 8) & 0xff,
-      hi & 0xff,
-      (n >>> 24) & 0xff,
-      (n >>> 16) & 0xff,
-      (n >>> 8) & 0xff,
-      n & 0xff,
-    );
+  const len = f.lengthForm === 0 ? 'min' : f.lengthForm === 126 && n <= 0xffff ? '16' : '64';
+  const out = encodeSpec({
+    ...f,
+    rsv: f.rsv & 7,
+    opcode: f.opcode & 0xf,
+    mask: f.masked ? [...key] : null,
+    len,
+  });
+  if (f.announced !== undefined) {
+    // The header announces more than follows: the frame never ends.
+    new DataView(out.buffer, out.byteOffset).setBigUint64(2, BigInt(f.announced));
   }
-  const body = Uint8Array.from(f.payload);
-  if (f.masked) {
-    head.push(...key);
-    for (let i = 0; i < body.length; i++) body[i]! ^= key[i & 3]!;
-  }
-  return Buffer.concat([Uint8Array.from(head), body]);
+  return out;
 }
 
 const CLOSE_CODES = [
@@ -140,31 +68,31 @@ const CLOSE_CODES = [
   2999, 3000, 4000, 4999, 5000, 0, 999, 65535,
 ];
 
-function closePayload(g: Gen): Uint8Array {
-  const r = g.rand();
+function closePayload(g: Rng): Uint8Array {
+  const r = g.float();
   if (r < 0.1) return new Uint8Array(0);
   if (r < 0.15) return g.bytes(1);
-  const code = g.chance(0.85) ? g.pick(CLOSE_CODES) : g.int(0, 65535);
+  const code = g.chance(0.85) ? g.pick(CLOSE_CODES) : g.range(0, 65535);
   const reason = textPayload(g, g.chance(0.8) ? 10 : 123, 0.85).subarray(0, 123);
   return Buffer.concat([Uint8Array.from([code >> 8, code & 0xff]), reason]);
 }
 
 /** Frames of one to a few messages, control frames interleaved, sometimes broken. */
-function inputFrames(g: Gen, server: boolean, big: boolean): FrameSpec[] {
-  const frames: FrameSpec[] = [];
-  const count = g.int(1, 6);
-  const frame = (fin: number, opcode: number, payload: Uint8Array): FrameSpec => ({
+function inputFrames(g: Rng, server: boolean, big: boolean): ScriptFrame[] {
+  const frames: ScriptFrame[] = [];
+  const count = g.range(1, 6);
+  const frame = (fin: number, opcode: number, payload: Uint8Array): ScriptFrame => ({
     fin,
-    rsv: g.chance(0.06) ? g.int(1, 7) : 0,
+    rsv: g.chance(0.06) ? g.range(1, 7) : 0,
     opcode,
     payload,
     masked: g.chance(0.97) ? server : !server,
     lengthForm: g.chance(0.03) ? g.pick([126, 127]) : 0,
   });
-  const control = (): FrameSpec => {
+  const control = (): ScriptFrame => {
     const opcode = g.pick([8, 9, 9, 10, 10, 11, 15]);
     const payload =
-      opcode === 8 ? closePayload(g) : g.bytes(g.chance(0.95) ? g.int(0, 20) : g.int(120, 130));
+      opcode === 8 ? closePayload(g) : g.bytes(g.chance(0.95) ? g.range(0, 20) : g.range(120, 130));
     return frame(g.chance(0.97) ? 1 : 0, opcode, payload);
   };
   const data = (opcode: number): Uint8Array =>
@@ -172,14 +100,14 @@ function inputFrames(g: Gen, server: boolean, big: boolean): FrameSpec[] {
       ? textPayload(g, payloadLength(g, big), g.chance(0.7) ? 1 : 0.9)
       : g.bytes(payloadLength(g, big));
   for (let i = 0; i < count; i++) {
-    const r = g.rand();
+    const r = g.float();
     if (r < 0.25) frames.push(control());
     else if (r < 0.6) {
       const opcode = g.pick([1, 1, 2]);
       frames.push(frame(1, opcode, data(opcode)));
     } else if (r < 0.92) {
       const opcode = g.pick([1, 2]);
-      const pieces = g.int(2, 4);
+      const pieces = g.range(2, 4);
       for (let p = 0; p < pieces; p++) {
         const fin = p === pieces - 1 ? 1 : 0;
         const op = p === 0 ? opcode : g.chance(0.95) ? 0 : g.pick([1, 2]);
@@ -187,9 +115,9 @@ function inputFrames(g: Gen, server: boolean, big: boolean): FrameSpec[] {
         if (g.chance(0.2)) frames.push(control());
       }
     } else if (r < 0.96) {
-      frames.push(frame(g.int(0, 1), g.int(0, 15), g.bytes(g.int(0, 10))));
+      frames.push(frame(g.range(0, 1), g.range(0, 15), g.bytes(g.range(0, 10))));
     } else {
-      const f = frame(g.int(0, 1), g.pick([0, 1, 2]), g.bytes(g.int(1, 10)));
+      const f = frame(g.range(0, 1), g.pick([0, 1, 2]), g.bytes(g.range(1, 10)));
       f.announced = g.pick(HUGE_LENGTHS);
       f.lengthForm = 127;
       frames.push(f);
@@ -199,13 +127,13 @@ function inputFrames(g: Gen, server: boolean, big: boolean): FrameSpec[] {
   return frames;
 }
 
-function ioTokens(g: Gen, failures: boolean): string[] {
+function ioTokens(g: Rng, failures: boolean): string[] {
   const out: string[] = [];
-  const n = g.int(0, 12);
+  const n = g.range(0, 12);
   for (let i = 0; i < n; i++) {
-    const r = g.rand();
+    const r = g.float();
     if (r < 0.3) out.push('A');
-    else if (r < 0.65) out.push(String(g.int(1, 12)));
+    else if (r < 0.65) out.push(String(g.range(1, 12)));
     else if (r < 0.75) out.push(String(g.pick([100, 1000, 4096, 5000])));
     else if (r < 0.88) out.push('W');
     else if (!failures) out.push('A');
@@ -214,44 +142,44 @@ function ioTokens(g: Gen, failures: boolean): string[] {
   return out;
 }
 
-function queueCommand(g: Gen, sources: { next: number }, lines: string[]): void {
-  const r = g.rand();
-  const rsv = g.chance(0.75) ? -1 : g.chance(0.5) ? 0 : g.int(1, 7);
+function queueCommand(g: Rng, sources: { next: number }, lines: string[]): void {
+  const r = g.float();
+  const rsv = g.chance(0.75) ? -1 : g.chance(0.5) ? 0 : g.range(1, 7);
   if (r < 0.55) {
-    const opcode = g.chance(0.8) ? g.pick([1, 2, 9, 10, 8]) : g.int(0, 15);
-    const len = opcode >= 8 && g.chance(0.8) ? g.int(0, 126) : payloadLength(g, true);
-    const data = len > 200 ? `R${len}:${g.int(0, 255)}` : hex(g.bytes(len));
+    const opcode = g.chance(0.8) ? g.pick([1, 2, 9, 10, 8]) : g.range(0, 15);
+    const len = opcode >= 8 && g.chance(0.8) ? g.range(0, 126) : payloadLength(g, true);
+    const data = len > 200 ? `R${len}:${g.range(0, 255)}` : hex(g.bytes(len));
     lines.push(`q ${opcode} ${rsv} ${data}`);
   } else if (r < 0.8) {
     const id = sources.next++;
     const len = payloadLength(g, true);
-    lines.push(`src ${id} ${len > 200 ? `R${len}:${g.int(0, 255)}` : hex(g.bytes(len))}`);
+    lines.push(`src ${id} ${len > 200 ? `R${len}:${g.range(0, 255)}` : hex(g.bytes(len))}`);
     const pol: string[] = [];
-    for (let i = g.int(0, 5); i > 0; i--) {
+    for (let i = g.range(0, 5); i > 0; i--) {
       pol.push(
-        g.pick(['A', 'A', String(g.int(0, 10)), '0', 'X', 'F', 'N', String(g.int(100, 5000))]),
+        g.pick(['A', 'A', String(g.range(0, 10)), '0', 'X', 'F', 'N', String(g.range(100, 5000))]),
       );
     }
     if (pol.length > 0) lines.push(`fpol ${id} ${pol.join(' ')}`);
-    lines.push(`qf ${g.chance(0.9) ? g.pick([1, 2]) : g.int(0, 15)} ${rsv} ${id}`);
+    lines.push(`qf ${g.chance(0.9) ? g.pick([1, 2]) : g.range(0, 15)} ${rsv} ${id}`);
   } else {
     const code = g.chance(0.2) ? 0 : g.pick(CLOSE_CODES);
     const reason = g.chance(0.4)
       ? 'null'
-      : hex(g.bytes(g.chance(0.9) ? g.int(0, 20) : g.int(120, 126)));
+      : hex(g.bytes(g.chance(0.9) ? g.range(0, 20) : g.range(120, 126)));
     lines.push(`qc ${code} ${reason}`);
   }
 }
 
-export function generateScript(seed: number): string {
-  const g = new Gen(mulberry32(seed));
+/** A session of engine script lines, a pure function of the generator `g`. */
+export function generateEngineLines(g: Rng): string[] {
   if (g.chance(0.15)) return frameScript(g);
   const lines: string[] = [];
   const server = g.chance(0.6);
   const big = g.chance(0.25);
   const failures = g.chance(0.3);
   lines.push(
-    `ctx ${server ? 'server' : 'client'} ${g.chance(0.7) ? 127 : 7 | (g.int(0, 15) << 3)}`,
+    `ctx ${server ? 'server' : 'client'} ${g.chance(0.7) ? 127 : 7 | (g.range(0, 15) << 3)}`,
   );
   if (g.chance(0.3)) lines.push(`nobuf 1`);
   if (g.chance(0.3)) {
@@ -279,16 +207,16 @@ export function generateScript(seed: number): string {
   }
   // A buffering change applies from the next frame in wslay, taking effect where the frame
   // starts; anywhere else inside a frame it crashes or misbehaves (see docs/parity.md).
-  if (g.chance(0.1)) lines.push(`onstart nobuf ${g.int(0, 1)}`);
+  if (g.chance(0.1)) lines.push(`onstart nobuf ${g.range(0, 1)}`);
   if (!server && g.chance(0.1)) lines.push(`gpol ${g.pick(['F', 'P', 'M', 'aabbccdd'])}`);
   const sources = { next: 1 };
   const key = g.chance(0.5) ? Uint8Array.from([0x37, 0xfa, 0x21, 0x3d]) : g.bytes(4);
-  for (let step = g.int(3, 14); step > 0; step--) {
-    const r = g.rand();
+  for (let step = g.range(3, 14); step > 0; step--) {
+    const r = g.float();
     if (r < 0.3) {
       const frames = inputFrames(g, server, big);
       const stream = Buffer.concat(frames.map((f) => encodeFrame(f, key)));
-      if (g.chance(0.03)) lines.push(`in ${hex(g.bytes(g.int(1, 6)))}`);
+      if (g.chance(0.03)) lines.push(`in ${hex(g.bytes(g.range(1, 6)))}`);
       lines.push(`in ${hex(stream)}`);
       const pol = ioTokens(g, failures);
       if (pol.length > 0) lines.push(`rpol ${pol.join(' ')}`);
@@ -308,42 +236,42 @@ export function generateScript(seed: number): string {
     } else if (r < 0.93) {
       lines.push(`seterr ${g.pick([0, -401, -400, -300, 5, -100])}`);
     } else if (r < 0.95) {
-      lines.push(`cbs ${7 | (g.int(0, 15) << 3)}`);
+      lines.push(`cbs ${7 | (g.range(0, 15) << 3)}`);
     } else if (r < 0.97) {
       // wslay forbids changing buffering once recv has run (and asserts if you do).
-      if (!lines.includes('recv')) lines.push(`nobuf ${g.int(0, 1)}`);
+      if (!lines.includes('recv')) lines.push(`nobuf ${g.range(0, 1)}`);
       lines.push(`rsv ${g.pick([0, 4])}`);
     } else {
       lines.push(`maxlen ${g.pick([0, 3, 10, 125, 1000])}`);
     }
   }
   lines.push('get', 'send', 'get');
-  return lines.join('\n') + '\n';
+  return lines;
 }
 
 /** A frame API session: frames sent with partial writes, frames parsed from split input. */
-function frameScript(g: Gen): string {
+function frameScript(g: Rng): string[] {
   const lines = ['fctx'];
-  for (let step = g.int(2, 12); step > 0; step--) {
+  for (let step = g.range(2, 12); step > 0; step--) {
     if (g.chance(0.5)) {
       const pol = ioTokens(g, true);
       if (pol.length > 0) lines.push(`spol ${pol.join(' ')}`);
       if (g.chance(0.1)) lines.push(`gpol ${g.pick(['F', 'P', 'aabbccdd'])}`);
       const len = payloadLength(g, true);
-      const opcode = g.chance(0.8) ? g.pick([0, 1, 2, 8, 9, 10]) : g.int(0, 15);
+      const opcode = g.chance(0.8) ? g.pick([0, 1, 2, 8, 9, 10]) : g.range(0, 15);
       const declared = g.chance(0.85)
         ? len
         : g.chance(0.3)
           ? g.pick([2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER])
           : g.chance(0.5)
-            ? len + g.int(1, 5)
+            ? len + g.range(1, 5)
             : Math.max(0, len - 1);
-      const data = len > 200 ? `R${len}:${g.int(0, 9)}` : hex(g.bytes(len));
+      const data = len > 200 ? `R${len}:${g.range(0, 9)}` : hex(g.bytes(len));
       // Resend the rest of the frame, as a caller of wslay_frame_send must.
-      for (let again = g.int(1, 3); again > 0; again--) {
+      for (let again = g.range(1, 3); again > 0; again--) {
         lines.push(
-          `fsend ${g.chance(0.9) ? 1 : 0} ${g.chance(0.9) ? 0 : g.int(0, 7)} ${opcode} ` +
-            `${dec(declared)} ${g.int(0, 1)} ${data}`,
+          `fsend ${g.chance(0.9) ? 1 : 0} ${g.chance(0.9) ? 0 : g.range(0, 7)} ${opcode} ` +
+            `${dec(declared)} ${g.range(0, 1)} ${data}`,
         );
       }
     } else {
@@ -351,8 +279,8 @@ function frameScript(g: Gen): string {
       lines.push(`in ${hex(Buffer.concat(frames.map((f) => encodeFrame(f, g.bytes(4)))))}`);
       const pol = ioTokens(g, true);
       if (pol.length > 0) lines.push(`rpol ${pol.join(' ')}`);
-      for (let n = g.int(1, 8); n > 0; n--) lines.push('frecv');
+      for (let n = g.range(1, 8); n > 0; n--) lines.push('frecv');
     }
   }
-  return lines.join('\n') + '\n';
+  return lines;
 }

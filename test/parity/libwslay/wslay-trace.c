@@ -1,7 +1,8 @@
 /*
- * Runs a trace script (see trace-driver.ts for the language) against libwslay itself and
- * prints the trace, so that the fallback's trace of the same script can be compared with
- * the real library's, line by line.
+ * Runs engine scripts (see ../engine-script.ts for the language) against libwslay itself and
+ * prints their traces, so that the traces of both backends' engines can be compared with the
+ * real library's, line by line. A line "---" ends a script: everything is reset and "---" is
+ * printed, so that one process runs a whole batch of scripts.
  *
  *   cc -O1 -o wslay-trace wslay-trace.c -lwslay && ./wslay-trace < script
  */
@@ -124,10 +125,27 @@ static void getters(void) {
     wslay_event_get_status_code_received(ev), wslay_event_get_status_code_sent(ev),
     wslay_event_get_queued_msg_count(ev), wslay_event_get_queued_msg_length(ev));
 }
+static void reset(void) {
+  if (ev) wslay_event_context_free(ev);
+  if (fr) wslay_frame_context_free(fr);
+  ev = 0; fr = 0;
+  inlen = inpos = 0;
+  for (int i = 0; i < rpn; i++) free(rpol[i]);
+  for (int i = 0; i < spn; i++) free(spol[i]);
+  for (int i = 0; i < gpn; i++) free(gpol[i]);
+  rpn = rpi = spn = spi = gpn = gpi = 0;
+  for (int id = 0; id < MAXSRC; id++) {
+    free(srcd[id]); srcd[id] = 0; srcl[id] = srcp[id] = 0;
+    for (int i = 0; i < fpn[id]; i++) free(fpol[id][i]);
+    fpn[id] = fpi[id] = 0;
+  }
+  ncbact = nstartact = nchunkact = 0;
+}
 static void run(char *line) {
   char *cmd = strtok(line, " \n");
   if (!cmd || cmd[0] == '#') return;
-  if (!strcmp(cmd, "ctx")) {
+  if (!strcmp(cmd, "---")) { reset(); printf("---\n"); }
+  else if (!strcmp(cmd, "ctx")) {
     char *kind = strtok(NULL, " \n"); int mask = atoi(strtok(NULL, " \n"));
     struct wslay_event_callbacks cb = {
       mask & 1 ? e_recv : 0, mask & 2 ? e_send : 0, mask & 4 ? e_genmask : 0,
@@ -165,7 +183,7 @@ static void run(char *line) {
   } else if (!strcmp(cmd, "rpol")) toks(rpol, &rpn, strtok(NULL, ""));
   else if (!strcmp(cmd, "spol")) toks(spol, &spn, strtok(NULL, ""));
   else if (!strcmp(cmd, "gpol")) toks(gpol, &gpn, strtok(NULL, ""));
-  else if (!strcmp(cmd, "src")) { int id = atoi(strtok(NULL, " \n")); srcl[id] = parsedata(strtok(NULL, " \n"), &srcd[id]); srcp[id] = 0; }
+  else if (!strcmp(cmd, "src")) { int id = atoi(strtok(NULL, " \n")); free(srcd[id]); srcl[id] = parsedata(strtok(NULL, " \n"), &srcd[id]); srcp[id] = 0; }
   else if (!strcmp(cmd, "fpol")) { int id = atoi(strtok(NULL, " \n")); toks(fpol[id], &fpn[id], strtok(NULL, "")); }
   else if (!strcmp(cmd, "oncb")) { char *r = strtok(NULL, "\n"); strcpy(cbact[ncbact++], r); }
   else if (!strcmp(cmd, "onstart")) { char *r = strtok(NULL, "\n"); strcpy(startact[nstartact++], r); }
@@ -212,7 +230,6 @@ static void run(char *line) {
 int main(void) {
   static char line[1 << 20];
   while (fgets(line, sizeof line, stdin)) run(line);
-  if (ev) wslay_event_context_free(ev);
-  if (fr) wslay_frame_context_free(fr);
+  reset();
   return 0;
 }

@@ -1,7 +1,7 @@
-import type { EventEngine, EventHooks } from '../../../src/backends/engine.js';
-import { ErrorCode } from '../../../src/constants.js';
-import { fallbackBackend } from '../../../src/fallback/index.js';
-import { encodeFrame } from './trace-driver.js';
+import type { EventEngine, EventHooks } from '../../src/backends/engine.js';
+import { ErrorCode } from '../../src/constants.js';
+import { fallbackBackend } from '../../src/fallback/index.js';
+import { encodeFrame } from '../parity/session.js';
 
 export const ALL_CALLBACKS = 127;
 
@@ -143,11 +143,12 @@ export function frame(
   masked: boolean,
   rsv = 0,
 ): Uint8Array {
-  return encodeFrame(
+  return encodeFrame({
     fin,
     rsv,
     opcode,
-    masked,
-    typeof payload === 'string' ? Buffer.from(payload) : payload,
-  );
+    mask: masked ? [0x37, 0xfa, 0x21, 0x3d] : null,
+    len: 'min',
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+  });
 }
