@@ -1,4 +1,5 @@
 import type { EventEngine, EventHooks } from '../../src/backends/engine.js';
+import { encodeReadResult } from '../../src/backends/layout.js';
 import { ErrorCode } from '../../src/constants.js';
 import { fallbackBackend } from '../../src/fallback/index.js';
 import { encodeFrame } from '../parity/session.js';
@@ -91,7 +92,7 @@ export class EnginePeer {
         if (n < 0) return n;
         buf.set(src.data.subarray(src.pos, src.pos + n));
         src.pos += n;
-        return src.pos === src.data.length ? -(n + 2) : n;
+        return encodeReadResult(n, src.pos === src.data.length);
       },
       onFrameRecvStart: (fin, rsv, opcode, payloadLength) =>
         this.events.push({ type: 'start', fin, rsv, opcode, payloadLength }),

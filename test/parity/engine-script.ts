@@ -5,6 +5,7 @@ import type {
   FrameEngine,
   FrameHooks,
 } from '../../src/backends/engine.js';
+import { encodeReadResult } from '../../src/backends/layout.js';
 import { ErrorCode } from '../../src/constants.js';
 import { encodeFrame } from './session.js';
 
@@ -366,7 +367,7 @@ class TraceRun {
     }
     if (token === 'X') {
       this.#emit(`${head} X`);
-      return -2;
+      return encodeReadResult(0, true);
     }
     const avail = src.data.length - src.pos;
     const n = Math.min(token === 'A' ? buf.length : Number(token), buf.length, avail);
@@ -374,6 +375,6 @@ class TraceRun {
     src.pos += n;
     const eof = src.pos === src.data.length;
     this.#emit(`${head} -> ${n} ${eof ? 1 : 0}`);
-    return eof ? -(n + 2) : n;
+    return encodeReadResult(n, eof);
   }
 }
