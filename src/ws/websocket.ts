@@ -253,6 +253,8 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   #loop: IoLoop<WebSocket> | null = null;
   #abortHandshake: ((reason: Error) => void) | null = null;
   #needDrain = false;
+  /** Bytes given to send(), ping() or pong() once no longer OPEN. */
+  #sentAfterClose = 0;
   #wasClean = false;
   #fragments: Uint8Array[] = [];
   #fragmentsBinary = false;
@@ -362,7 +364,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   get bufferedAmount(): number {
     let fragments = 0;
     for (const fragment of this.#fragments) fragments += fragment.length;
-    return fragments + (this.#loop?.bufferedAmount ?? 0);
+    return fragments + this.#sentAfterClose + (this.#loop?.bufferedAmount ?? 0);
   }
 
   get binaryType(): BinaryType {
@@ -398,7 +400,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     if (loop === null && this.#unopenedState === CONNECTING) throw this.#notOpenError();
     const { bytes, isString } = toBytes(data);
     if (loop === null || this.readyState !== OPEN) {
-      this.#notOpen(callback);
+      this.#sendAfterClose(bytes.length, callback);
       return false;
     }
     const buffered = this.bufferedAmount + bytes.length;
@@ -703,6 +705,10 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     }
     if (this.readyState === CONNECTING) throw this.#notOpenError();
     const { bytes } = toBytes(data);
+    if (this.readyState !== OPEN) {
+      this.#sendAfterClose(bytes.length, callback);
+      return;
+    }
     if (bytes.length > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
@@ -746,6 +752,15 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   #notOpenError(): Error {
     const state = this.readyState;
     return new Error(`WebSocket is not open: readyState ${state} (${stateNames[state]})`);
+  }
+
+  /**
+   * As ws: what is sent once the connection is closing counts in bufferedAmount for good
+   * (the WHATWG WebSocket does the same), and the callback gets the error.
+   */
+  #sendAfterClose(length: number, callback: SendCallback | undefined): void {
+    this.#sentAfterClose += length;
+    this.#notOpen(callback);
   }
 
   #notOpen(callback: SendCallback | undefined): void {

@@ -295,3 +295,53 @@ describe.each(backends)('close codes wslay 1.1.1 judges differently from ws (%s)
     await server.close();
   });
 });
+
+/** The part of a client that the program below uses, as ws and this package both have it. */
+interface Sender {
+  readonly bufferedAmount: number;
+  send(data: string, cb: (error?: Error) => void): unknown;
+  ping(data: Buffer, mask: boolean, cb: (error?: Error) => void): void;
+  pong(data: string, mask: boolean, cb: (error?: Error) => void): void;
+  close(code: number): void;
+  once(event: string, listener: () => void): unknown;
+}
+
+/** Sends after close() and after 'close'; reports what the callbacks and bufferedAmount said. */
+async function sendAfterClose(ws: Sender) {
+  await new Promise<void>((resolve) => ws.once('open', resolve));
+  const errors: string[] = [];
+  const cb = (error?: Error) => errors.push(error?.message ?? 'none');
+  ws.close(1000);
+  const before = ws.bufferedAmount;
+  ws.send('hello', cb);
+  // Over the control frame limit: not checked once the connection is closing.
+  ws.ping(Buffer.alloc(200), false, cb);
+  ws.pong('pp', false, cb);
+  const closing = ws.bufferedAmount - before;
+  await new Promise<void>((resolve) => ws.once('close', resolve));
+  const afterClose = ws.bufferedAmount;
+  ws.send('x', cb);
+  await until(() => errors.length === 4);
+  return { closing, grew: ws.bufferedAmount - afterClose, errors };
+}
+
+describe.each(backends)('sending once the connection is closing (%s)', (backend) => {
+  test('callbacks get the error and bufferedAmount grows, as with ws', async () => {
+    const wss = await listen({ backend });
+    const url = `ws://127.0.0.1:${portOf(wss)}/`;
+    const theirs = await sendAfterClose(new WsClient(url));
+    const ours = await sendAfterClose(new WebSocket(url, { backend }));
+    expect(ours).toEqual(theirs);
+    expect(ours).toEqual({
+      closing: 207,
+      grew: 1,
+      errors: [
+        'WebSocket is not open: readyState 2 (CLOSING)',
+        'WebSocket is not open: readyState 2 (CLOSING)',
+        'WebSocket is not open: readyState 2 (CLOSING)',
+        'WebSocket is not open: readyState 3 (CLOSED)',
+      ],
+    });
+    await closeServer(wss);
+  });
+});
