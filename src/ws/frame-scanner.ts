@@ -1,4 +1,6 @@
-import { StatusCode } from '../constants.js';
+import { MAX_CONTROL_PAYLOAD, StatusCode } from '../constants.js';
+import { isValidCloseCode } from './close-frame.js';
+import { verdict, type Verdict } from './protocol-error.js';
 
 /**
  * What one frame of a message costs on top of its payload while the message is assembled:
@@ -25,9 +27,13 @@ const STAND_IN_CODE = 1011;
  *   1011, and `lateCloseCode` keeps the real one.
  *
  * wslay checks everything else; this only reads headers and the first close frame's code.
+ * Where a header (or that code) breaks a rule, it also notes ws's verdict on it (`verdict`),
+ * for the 'error' event: wslay says only which close code it sent.
  */
 export class FrameScanner {
   readonly #limit: number;
+  /** Whether the peer's frames must be masked: it is a client. */
+  readonly #expectMask: boolean;
   /** The header being read, which may be split across reads. */
   readonly #header = new Uint8Array(14);
   #headerLength = 0;
@@ -41,9 +47,16 @@ export class FrameScanner {
   #closeSeen = false;
   #refusal = 0;
   #lateCloseCode = 0;
+  #verdict: Verdict | null = null;
 
-  constructor(limit: number) {
+  constructor(limit: number, role: 'server' | 'client') {
     this.#limit = limit;
+    this.#expectMask = role === 'server';
+  }
+
+  /** ws's verdict on the first frame seen to break the protocol, or null. */
+  get verdict(): Verdict | null {
+    return this.#verdict;
   }
 
   /** The close code owed for the frame `scan()` cut at: 1009 or 1002. */
@@ -97,6 +110,7 @@ export class FrameScanner {
               header[9]!;
       const opcode = header[0]! & 0x0f;
       const fin = (header[0]! & 0x80) !== 0;
+      this.#verdict ??= this.#judge(header[0]!, masked, opcode, payloadLength);
       // The first frame is wslay's to judge (its verdict on a frame that breaks more than
       // one rule comes first); each continuation costs its payload plus FRAME_COST.
       if (opcode === 1 || opcode === 2) {
@@ -120,6 +134,35 @@ export class FrameScanner {
     return -1;
   }
 
+  /** ws's checks of a frame header, in ws's order (receiver.js, getInfo()). */
+  #judge(byte0: number, masked: boolean, opcode: number, payloadLength: number): Verdict | null {
+    if ((byte0 & 0x30) !== 0)
+      return verdict('WS_ERR_UNEXPECTED_RSV_2_3', 'RSV2 and RSV3 must be clear');
+    const rsv1 = (byte0 & 0x40) !== 0;
+    if (rsv1) return verdict('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 must be clear');
+    if (opcode === 0) {
+      if (!this.#inMessage) return verdict('WS_ERR_INVALID_OPCODE', 'invalid opcode 0');
+    } else if (opcode === 1 || opcode === 2) {
+      if (this.#inMessage) return verdict('WS_ERR_INVALID_OPCODE', `invalid opcode ${opcode}`);
+    } else if (opcode >= 8 && opcode <= 10) {
+      if ((byte0 & 0x80) === 0) return verdict('WS_ERR_EXPECTED_FIN', 'FIN must be set');
+      if (payloadLength > MAX_CONTROL_PAYLOAD || (opcode === 8 && payloadLength === 1)) {
+        return verdict(
+          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+          `invalid payload length ${payloadLength}`,
+        );
+      }
+    } else {
+      return verdict('WS_ERR_INVALID_OPCODE', `invalid opcode ${opcode}`);
+    }
+    if (masked !== this.#expectMask) {
+      return masked
+        ? verdict('WS_ERR_UNEXPECTED_MASK', 'MASK must be clear')
+        : verdict('WS_ERR_EXPECTED_MASK', 'MASK must be set');
+    }
+    return null;
+  }
+
   #cut(frameStart: number, code: number): number {
     this.#refusal = code;
     return Math.max(frameStart, 0);
@@ -135,7 +178,9 @@ export class FrameScanner {
         continue;
       }
       const code = (this.#codeHigh << 8) | plain;
-      if (code >= FIRST_LATE_CODE && code <= LAST_LATE_CODE) {
+      if (!isValidCloseCode(code)) {
+        this.#verdict ??= verdict('WS_ERR_INVALID_CLOSE_CODE', `invalid status code ${code}`);
+      } else if (code >= FIRST_LATE_CODE && code <= LAST_LATE_CODE) {
         this.#lateCloseCode = code;
         chunk[i] = chunk[i]! ^ plain ^ (STAND_IN_CODE & 0xff);
       }

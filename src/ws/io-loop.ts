@@ -10,6 +10,7 @@ import { State, transition } from './connection-state.js';
 import { FrameScanner } from './frame-scanner.js';
 import { EMPTY_BUFFER } from '../empty.js';
 import { returnMemoryOf } from './memory-return.js';
+import { protocolError } from './protocol-error.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -21,8 +22,11 @@ export interface IoEvents<Owner> {
   message(owner: Owner, data: Buffer, isBinary: boolean): void;
   ping(owner: Owner, data: Buffer): void;
   pong(owner: Owner, data: Buffer): void;
-  /** The peer broke the protocol (or its close reason was not UTF-8): close `code` was sent. */
-  violation(owner: Owner, code: number): void;
+  /**
+   * The peer broke the protocol (or its close reason was not UTF-8): `error` says how, as ws
+   * says it, and its `statusCode` is the close code sent.
+   */
+  violation(owner: Owner, error: Error): void;
   /** The connection failed for a reason of our own (out of memory): the socket is destroyed. */
   failure(owner: Owner, error: Error): void;
   /** Buffered outgoing bytes went out: `bufferedAmount` may have fallen. */
@@ -336,7 +340,10 @@ export class IoLoop<Owner> {
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
-    const scanner = (this.#scanner ??= new FrameScanner(this.#options.maxPayload));
+    const scanner = (this.#scanner ??= new FrameScanner(
+      this.#options.maxPayload,
+      this.#options.role,
+    ));
     const cut = scanner.scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
@@ -462,7 +469,10 @@ export class IoLoop<Owner> {
     this.#scheduleFlush();
     const violation = this.#violationCode;
     this.#violationCode = 0;
-    if (violation !== 0) this.#events.violation(this.#owner, violation);
+    if (violation !== 0) {
+      const error = protocolError(violation, this.#scanner?.verdict ?? null);
+      this.#events.violation(this.#owner, error);
+    }
   }
 
   /**

@@ -141,12 +141,6 @@ function connectionError(message: string, code: string, statusCode?: number): Er
   );
 }
 
-const violationCodes: Record<number, string> = {
-  [StatusCode.PROTOCOL_ERROR]: 'WS_ERR_PROTOCOL_ERROR',
-  [StatusCode.INVALID_FRAME_PAYLOAD_DATA]: 'WS_ERR_INVALID_UTF8',
-  [StatusCode.MESSAGE_TOO_BIG]: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-};
-
 export function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean } {
   if (typeof data === 'string') return { bytes: Buffer.from(data), isString: true };
   if (typeof data === 'number') return { bytes: Buffer.from(String(data)), isString: true };
@@ -627,9 +621,12 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     this.#abortHandshake = null;
     this.#unopenedState = CLOSING;
     process.nextTick(() => {
-      if (error !== null) this.#emitError(error);
-      this.#unopenedState = CLOSED;
-      this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY_BUFFER);
+      try {
+        if (error !== null) this.emit('error', error);
+      } finally {
+        this.#unopenedState = CLOSED;
+        this.emit('close', StatusCode.ABNORMAL_CLOSURE, EMPTY_BUFFER);
+      }
     });
   }
 
@@ -644,15 +641,8 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
         ws.#heartbeat?.alive();
         ws.emit('pong', data);
       },
-      violation: (ws, code) =>
-        ws.#emitError(
-          connectionError(
-            `The peer broke the WebSocket protocol; the connection was closed with ${code}`,
-            violationCodes[code] ?? 'WS_ERR_PROTOCOL_ERROR',
-            code,
-          ),
-        ),
-      failure: (ws, error) => ws.#emitError(error),
+      violation: (ws, error) => ws.emit('error', error),
+      failure: (ws, error) => ws.emit('error', error),
       overflow: (ws) => ws.#bufferFull(undefined),
       writable: (ws) => {
         if (ws.#needDrain && ws.bufferedAmount < ws.#limits.highWaterMark) {
@@ -723,13 +713,15 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
 
   #heartbeatTimeout(): void {
     if (this.readyState !== OPEN && this.readyState !== CLOSING) return;
-    this.#emitError(
+    // Terminated first: with no 'error' listener, emit() throws.
+    this.terminate();
+    this.emit(
+      'error',
       connectionError(
         `The peer did not answer a ping within ${this.#heartbeatOptions?.timeout} ms`,
         'WS_ERR_HEARTBEAT_TIMEOUT',
       ),
     );
-    this.terminate();
   }
 
   #bufferFull(callback: SendCallback | undefined): void {
@@ -739,8 +731,9 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       'WS_ERR_BUFFER_FULL',
     );
     if (callback !== undefined) process.nextTick(callback, error);
-    this.#emitError(error);
+    // Terminated first: with no 'error' listener, emit() throws.
     this.terminate();
+    this.emit('error', error);
   }
 
   #belowHighWaterMark(buffered: number): boolean {
@@ -771,11 +764,6 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     if (callbacks.length === 0) return;
     const error = this.#notOpenError();
     for (const callback of callbacks) process.nextTick(callback, error);
-  }
-
-  /** Errors caused by the peer are reported to whoever listens, and never thrown. */
-  #emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }
 

@@ -312,7 +312,10 @@ describe.each(backends)('heartbeat (%s)', (backend) => {
       backend,
       heartbeat: { interval: 20, timeout: 40 },
     });
+    const errors: (Error & { code?: string })[] = [];
+    ws.on('error', (error) => errors.push(error));
     expect((await closed(ws)).code).toBe(1006);
+    expect(errors.map((error) => error.code)).toEqual(['WS_ERR_HEARTBEAT_TIMEOUT']);
     server.close();
   });
 

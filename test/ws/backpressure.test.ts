@@ -157,6 +157,7 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
 
   test('the callback of a send refused for a full buffer gets the error', async () => {
     const { ws } = await stalledPeer({ maxBufferedAmount: 1 * MiB });
+    ws.on('error', () => {});
     const wsClosed = closed(ws);
     const results: (Error | undefined)[] = [];
     for (let i = 0; i < 8; i++) ws.send(CHUNK, (error) => results.push(error));

@@ -13,6 +13,7 @@ import {
   portOf,
   RawPeer,
   upgradeRequest,
+  uncaughtErrors,
 } from './helpers.js';
 
 /** Sends `request` on a fresh connection and waits for the server to close it. */
@@ -305,10 +306,13 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     server.close();
   });
 
-  test('without an error listener a failed handshake only closes', async () => {
+  test('without an error listener a failed handshake throws, as on any EventEmitter, and closes', async () => {
     const server = await fakeServer(() => 'HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n');
     const ws = new WebSocket(`ws://127.0.0.1:${portOf(server)}/`, { backend });
+    const thrown = uncaughtErrors(ws);
     expect((await closed(ws)).code).toBe(1006);
+    expect(thrown).toHaveLength(1);
+    expect((thrown[0] as Error).message).toMatch(/500/);
     server.close();
   });
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/index.js';
@@ -279,4 +279,23 @@ export async function rawServer(): Promise<{
     next: () => new Promise((resolve) => pending.push((socket) => resolve(RawPeer.wrap(socket)))),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Records what `emit('error')` throws when `emitter` has no 'error' listener (an uncaught
+ * exception in a program), instead of letting it reach the test runner.
+ */
+export function uncaughtErrors(emitter: EventEmitter): unknown[] {
+  const thrown: unknown[] = [];
+  const emit = emitter.emit.bind(emitter);
+  emitter.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+    try {
+      return emit(event, ...args);
+    } catch (error) {
+      if (event !== 'error') throw error;
+      thrown.push(error);
+      return false;
+    }
+  };
+  return thrown;
 }

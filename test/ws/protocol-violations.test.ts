@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { WebSocketServer as WsServer } from 'ws';
 import { WebSocket, type WebSocketServer } from '../../src/index.js';
 import {
   backends,
@@ -14,6 +15,7 @@ import {
   portOf,
   RawPeer,
   rawServer,
+  uncaughtErrors,
 } from './helpers.js';
 
 const TEXT = 0x1;
@@ -28,47 +30,88 @@ interface Violation {
   name: string;
   bytes: () => Buffer;
   code: number;
+  /**
+   * The `code` of the 'error' reported, as ws reports it; ws accepts the length not in its
+   * shortest form and the tiny fragments, which get codes of ours.
+   */
+  error: string;
 }
 
 const violations: Violation[] = [
-  { name: 'an unmasked client frame', bytes: () => frame(TEXT, 'hi', { mask: false }), code: 1002 },
-  { name: 'a reserved data opcode', bytes: () => frame(0x3, 'x'), code: 1002 },
-  { name: 'a reserved control opcode', bytes: () => frame(0xb, 'x'), code: 1002 },
+  {
+    name: 'an unmasked client frame',
+    bytes: () => frame(TEXT, 'hi', { mask: false }),
+    code: 1002,
+    error: 'WS_ERR_EXPECTED_MASK',
+  },
+  {
+    name: 'a reserved data opcode',
+    bytes: () => frame(0x3, 'x'),
+    code: 1002,
+    error: 'WS_ERR_INVALID_OPCODE',
+  },
+  {
+    name: 'a reserved control opcode',
+    bytes: () => frame(0xb, 'x'),
+    code: 1002,
+    error: 'WS_ERR_INVALID_OPCODE',
+  },
   {
     name: 'the RSV1 bit without an extension',
     bytes: () => frame(TEXT, 'x', { rsv: 4 }),
     code: 1002,
+    error: 'WS_ERR_UNEXPECTED_RSV_1',
   },
-  { name: 'the RSV3 bit', bytes: () => frame(BINARY, 'x', { rsv: 1 }), code: 1002 },
+  {
+    name: 'the RSV3 bit',
+    bytes: () => frame(BINARY, 'x', { rsv: 1 }),
+    code: 1002,
+    error: 'WS_ERR_UNEXPECTED_RSV_2_3',
+  },
   {
     name: 'a control frame over 125 bytes',
     bytes: () => frame(PING, Buffer.alloc(126)),
     code: 1002,
+    error: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
   },
-  { name: 'a fragmented control frame', bytes: () => frame(PING, 'x', { fin: false }), code: 1002 },
+  {
+    name: 'a fragmented control frame',
+    bytes: () => frame(PING, 'x', { fin: false }),
+    code: 1002,
+    error: 'WS_ERR_EXPECTED_FIN',
+  },
   {
     name: 'a length not in its shortest form',
     // 5 bytes announced with the 16-bit length, under a zero mask key.
     bytes: () =>
       Buffer.concat([Buffer.from([0x81, 0xfe, 0x00, 0x05, 0, 0, 0, 0]), Buffer.from('hello')]),
     code: 1002,
+    error: 'WS_ERR_PROTOCOL_ERROR',
   },
   {
     name: 'a continuation with no message started',
     bytes: () => frame(CONTINUATION, 'x'),
     code: 1002,
+    error: 'WS_ERR_INVALID_OPCODE',
   },
   {
     name: 'a new message inside a fragmented one',
     bytes: () => Buffer.concat([frame(TEXT, 'a', { fin: false }), frame(TEXT, 'b')]),
     code: 1002,
+    error: 'WS_ERR_INVALID_OPCODE',
   },
   {
     name: 'a close code that may not be sent',
     bytes: () => frame(CLOSE, closePayload(1005)),
     code: 1002,
+    error: 'WS_ERR_INVALID_CLOSE_CODE',
   },
-  { name: 'invalid UTF-8 in a text message', bytes: () => frame(TEXT, invalidUtf8), code: 1007 },
+  {
+    name: 'invalid UTF-8 in a text message',
+    bytes: () => frame(TEXT, invalidUtf8),
+    code: 1007,
+    error: 'WS_ERR_INVALID_UTF8',
+  },
   {
     name: 'invalid UTF-8 split across the fragments of a text message',
     bytes: () =>
@@ -77,13 +120,20 @@ const violations: Violation[] = [
         frame(CONTINUATION, Buffer.from([0x28])),
       ]),
     code: 1007,
+    error: 'WS_ERR_INVALID_UTF8',
   },
   {
     name: 'invalid UTF-8 in a close reason',
     bytes: () => frame(CLOSE, closePayload(1000, invalidUtf8)),
     code: 1007,
+    error: 'WS_ERR_INVALID_UTF8',
   },
-  { name: 'a message over maxPayload', bytes: () => frame(BINARY, Buffer.alloc(1001)), code: 1009 },
+  {
+    name: 'a message over maxPayload',
+    bytes: () => frame(BINARY, Buffer.alloc(1001)),
+    code: 1009,
+    error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  },
   {
     name: 'fragments that add up to more than maxPayload',
     bytes: () =>
@@ -92,6 +142,7 @@ const violations: Violation[] = [
         frame(CONTINUATION, Buffer.alloc(600)),
       ]),
     code: 1009,
+    error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
   },
   {
     // 21 bytes of payload, but wslay would hold an allocation per frame: 20 × 64 counted.
@@ -102,6 +153,7 @@ const violations: Violation[] = [
         ...Array.from({ length: 20 }, () => frame(CONTINUATION, 'x', { fin: false })),
       ]),
     code: 1009,
+    error: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
   },
 ];
 
@@ -120,9 +172,9 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     return { peer, ws };
   }
 
-  test.each(violations)('$name is answered with close $code', async ({ bytes, code }) => {
+  test.each(violations)('$name is answered with close $code', async ({ bytes, code, error }) => {
     const { peer, ws } = await openRaw();
-    const errors: (Error & { statusCode?: number })[] = [];
+    const errors: (Error & { statusCode?: number; code?: string })[] = [];
     ws.on('error', (error) => errors.push(error));
     const serverClosed = closed(ws);
     peer.write(bytes());
@@ -131,7 +183,30 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     expect(frames).toHaveLength(1);
     expect(closeCodeOf(frames[0])).toBe(code);
     expect((await serverClosed).code).toBe(code);
-    expect(errors.map((e) => e.statusCode)).toEqual([code]);
+    expect(errors.map((e) => [e.statusCode, e.code])).toEqual([[code, error]]);
+  });
+
+  const alsoRefusedByWs = violations.filter(
+    ({ name }) => !name.startsWith('a length not') && !name.startsWith('tiny fragments'),
+  );
+
+  test.each(alsoRefusedByWs)('$name is reported to error as ws reports it', async ({ bytes }) => {
+    const report = (e: Error & { code?: string }) => [e.constructor.name, e.code, e.message];
+    const theirs = new WsServer({ port: 0, host: '127.0.0.1', maxPayload: 1000 });
+    await once(theirs, 'listening');
+    const theirError = new Promise<unknown[]>((resolve) =>
+      theirs.on('connection', (ws) => ws.on('error', (error) => resolve(report(error)))),
+    );
+    const theirPeer = await RawPeer.open(portOf(theirs));
+    const input = bytes();
+    theirPeer.write(input);
+    const { peer, ws } = await openRaw();
+    const ourError = new Promise<unknown[]>((resolve) =>
+      ws.on('error', (error) => resolve(report(error))),
+    );
+    peer.write(input);
+    expect(await ourError).toEqual(await theirError);
+    await new Promise((resolve) => theirs.close(resolve));
   });
 
   test('a message in fragments within maxPayload, frames counted, arrives whole', async () => {
@@ -151,17 +226,22 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     ws.terminate();
   });
 
-  test('without an error listener a violation only closes the connection', async () => {
+  test('without an error listener a violation throws, as on any EventEmitter, and closes', async () => {
     const { peer, ws } = await openRaw();
+    const thrown = uncaughtErrors(ws);
     const serverClosed = closed(ws);
     peer.write(frame(TEXT, invalidUtf8));
     await peer.closed;
     expect((await serverClosed).code).toBe(1007);
+    expect(thrown.map((error) => (error as { code?: string }).code)).toEqual([
+      'WS_ERR_INVALID_UTF8',
+    ]);
   });
 
   test('a close reason whose invalid bytes arrive at the start of a TCP read is answered with 1007', async () => {
     // wslay's own check skips the first two bytes of each chunk it reads; this layer's does not.
     const { peer, ws } = await openRaw();
+    ws.on('error', () => {});
     peer.socket.setNoDelay(true);
     const serverClosed = closed(ws);
     const bytes = frame(CLOSE, closePayload(1000, Buffer.from([0x6f, 0x6b, 0xff, 0xfe])));
@@ -198,6 +278,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const connection = once(local, 'connection');
     const peer = await RawPeer.open(portOf(local));
     const [ws] = (await connection) as [WebSocket];
+    ws.on('error', () => {});
     const serverClosed = closed(ws);
     // The header of a 100 MiB + 1 byte binary frame, under a zero mask key, and one byte of
     // it: wslay looks at a frame once some of its payload has come.
