@@ -30,10 +30,17 @@ function findPackageRoot(start: string): string {
   }
 }
 
-const packageRoot = findPackageRoot(__dirname);
+export const packageRoot = findPackageRoot(__dirname);
 
 export type NativeLoad =
-  { ok: true; backend: BackendImpl; trimMemory: () => boolean } | { ok: false; reason: string };
+  | {
+      ok: true;
+      backend: BackendImpl;
+      trimMemory: () => boolean;
+      /** The addon file that loaded. */
+      file: string;
+    }
+  | { ok: false; reason: string };
 
 /**
  * Loads the addon the way node-gyp-build does: a local build in build/Release first,
@@ -41,12 +48,13 @@ export type NativeLoad =
  */
 export function loadNativeBackend(root: string = packageRoot): NativeLoad {
   try {
-    const load = createRequire(path.join(packageRoot, 'package.json'))('node-gyp-build') as (
-      dir: string,
-    ) => NativeAddon;
-    const addon = load(root);
+    const require = createRequire(path.join(packageRoot, 'package.json'));
+    const load = require('node-gyp-build') as { resolve(dir: string): string };
+    const file = load.resolve(root);
+    const addon = require(file) as NativeAddon;
     return {
       ok: true,
+      file,
       backend: {
         createEventEngine: (server, callbackMask) =>
           new NativeEventEngine(addon.EventContext, server, callbackMask),

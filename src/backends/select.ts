@@ -39,6 +39,9 @@ export const trimMemory: () => boolean = nativeLoad.ok ? nativeLoad.trimMemory :
 /** Why the native addon did not load, or null when it did. */
 export const nativeLoadError: string | null = nativeLoad.ok ? null : nativeLoad.reason;
 
+/** The addon file that loaded, or null. */
+export const nativeAddonFile: string | null = nativeLoad.ok ? nativeLoad.file : null;
+
 export function resolveBackend(requested: unknown): { name: Backend; impl: BackendImpl } {
   const name = requested === undefined ? defaultBackend : requested;
   if (name === 'fallback') return { name, impl: fallbackBackend };

@@ -124,8 +124,7 @@ function buildFixture(dir: string): Fixture {
   }
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
   const env = cleanEnv();
-  run('npm', ['run', 'prebuildify'], { cwd: stage, env, log });
-  // npm pack runs prepack (npm run build:ts) first, as `npm publish` would.
+  // As from a fresh clone: prepack (scripts/prepack.mjs) builds dist/ and the prebuild.
   const packed = run('npm', ['pack', '--json', '--pack-destination', dir], {
     cwd: stage,
     env,

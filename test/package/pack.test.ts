@@ -1,5 +1,7 @@
 // The npm tarball holds what a user needs (dist/, the prebuild, the sources to build from, the
-// install step) and nothing else (no tests, no src/, no build folders, no node_modules).
+// install step) and nothing else (no tests, no src/, no build folders, no node_modules). The
+// fixture packs a copy of the repository without prebuilds/, as a fresh clone is: `npm pack`
+// itself (its prepack step) must make the prebuild.
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -32,7 +34,7 @@ describe('npm pack', () => {
     expect(result.status, describeRun(result)).toBe(0);
   });
 
-  test('the prebuild carries its own libwslay, and nothing of the working tree leaks in', () => {
+  test('npm pack from a clone ships the prebuild with its own libwslay, and no working tree', () => {
     const names = fixture.files.map((file) => file.path);
     expect(names).toEqual(
       expect.arrayContaining([

@@ -74,6 +74,17 @@ describe.skipIf(skipReason !== null)(title, () => {
     expect(report.echo).toEqual({ backends: ['native', 'native'], ...EXPECTED_ECHO });
   });
 
+  test('npx wslay doctor names the backend, the prebuild and its bundled libwslay', () => {
+    const bin = path.join(consumer.dir, 'node_modules', '.bin', 'wslay');
+    const result = exec(process.execPath, [bin, 'doctor'], { cwd: consumer.dir, hideWslay: true });
+    expect(result.status, describeRun(result)).toBe(0);
+    expect(result.stdout).toContain('backend   native\n');
+    expect(result.stdout).toMatch(
+      new RegExp(`^addon +${prebuildDir}/wslay\\.\\w+\\.node \\(prebuild\\)$`, 'm'),
+    );
+    expect(result.stdout).toContain(`${prebuildDir}/libwslay.so.1 (bundled)`);
+  });
+
   test('import: the ESM entry gives the same native backend and the very same classes', () => {
     const { esm } = writeProbes(consumer.dir);
     const report = runProbe(esm, { cwd: consumer.dir, hideWslay: true });
