@@ -23,6 +23,8 @@ const REQUIRED = [
   'dist/cjs/index.d.ts',
   'dist/cjs/default-export.js',
   'dist/cjs/default-export.d.ts',
+  // The `wslay` command (npx wslay doctor).
+  'dist/cjs/cli.js',
   'dist/esm/index.mjs',
   'dist/esm/index.d.mts',
   'native/addon.cpp',
