@@ -288,7 +288,7 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
     const verdict = checkUpgradeRequest(req, this.#limits.maxHeaderSize);
     if ('status' in verdict) {
       if (this.listenerCount('wsClientError') > 0) {
-        socket.removeListener('error', destroyOnError);
+        // The socket keeps its error listener, as with ws: the listener may write and end it.
         this.emit('wsClientError', new Error(verdict.message), socket, req);
       } else {
         this.#refuse(socket, verdict);

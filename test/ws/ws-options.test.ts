@@ -183,6 +183,19 @@ describe.each(backends)('ws options (%s)', (backend) => {
     await closeServer(server);
   });
 
+  test("a socket left to 'wsClientError' still survives a reset by the client", async () => {
+    const server = await listen({ backend });
+    const sockets: import('node:stream').Duplex[] = [];
+    server.on('wsClientError', (_error, socket) => sockets.push(socket));
+    const port = portOf(server);
+    const peer = await RawPeer.connect(port);
+    peer.write(upgradeRequest(port, { key: 'short' }));
+    await until(() => sockets.length === 1);
+    peer.socket.resetAndDestroy();
+    await until(() => sockets[0]!.destroyed);
+    await closeServer(server);
+  });
+
   test('createConnection and finishRequest are used, as ws uses them', async () => {
     const seen: string[] = [];
     const server = await listen({ backend });
