@@ -60,7 +60,7 @@ describe.skipIf(skipReason !== null)(title, () => {
     const { cjs } = writeProbes(consumer.dir);
     const report = runProbe(cjs, { cwd: consumer.dir, hideWslay: true });
     expect(report.entry).toBe(
-      path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'cjs', 'index.js'),
+      path.join(consumer.dir, 'node_modules', 'wslay', 'dist', 'cjs', 'default-export.js'),
     );
     expect(report.backend).toBe('native');
     expect(report.nativeLoadError).toBeNull();
