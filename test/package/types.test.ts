@@ -177,7 +177,7 @@ describe('TypeScript consumers of the packed types', () => {
       expect(run.status, describeRun(run)).toBe(0);
       expect(JSON.parse(run.stdout.trim())).toEqual({ ok: true, backend: 'native' });
     }
-  });
+  }, 120_000);
 
   test("bundler resolution (the exports map's import condition) type-checks too", () => {
     const { result, listed } = compile(
