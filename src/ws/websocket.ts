@@ -226,14 +226,16 @@ export interface WebSocketEvents {
  * address, or the server's end of a connection that WebSocketServer accepted.
  */
 export class WebSocket extends TypedEmitter<WebSocketEvents> {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSING = CLOSING;
-  readonly CLOSED = CLOSED;
+  // Defined below the class, read-only and enumerable on the class and its prototype, as ws
+  // defines them: a field would make them own, writable properties of every instance.
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
 
   /** readyState until the connection opens (or instead, when it never does). */
   #unopenedState: number = CONNECTING;
@@ -765,6 +767,28 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     const error = this.#notOpenError();
     for (const callback of callbacks) process.nextTick(callback, error);
   }
+}
+
+for (const [value, name] of stateNames.entries()) {
+  const descriptor = { enumerable: true, value };
+  Object.defineProperty(WebSocket, name, descriptor);
+  Object.defineProperty(WebSocket.prototype, name, descriptor);
+}
+// Accessors are enumerable in ws (a class's are not), which shows in a spread or a for-in.
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+  'onopen',
+  'onerror',
+  'onclose',
+  'onmessage',
+]) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 
 /** The server's end of a connection whose handshake the server has accepted. */

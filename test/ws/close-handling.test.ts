@@ -345,3 +345,26 @@ describe.each(backends)('sending once the connection is closing (%s)', (backend)
     await closeServer(wss);
   });
 });
+
+test('the readyState constants and the accessors have the property descriptors of ws', () => {
+  const shape = (cls: object, proto: object) => {
+    const names = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
+    const accessors = ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol'];
+    accessors.push('readyState', 'url', 'onopen', 'onerror', 'onclose', 'onmessage');
+    return {
+      onClass: names.map((name) => Object.getOwnPropertyDescriptor(cls, name)),
+      onPrototype: names.map((name) => Object.getOwnPropertyDescriptor(proto, name)),
+      enumerable: accessors.map((name) => Object.getOwnPropertyDescriptor(proto, name)?.enumerable),
+    };
+  };
+  expect(shape(WebSocket, WebSocket.prototype)).toEqual(shape(WsClient, WsClient.prototype));
+  expect(shape(WebSocket, WebSocket.prototype).onClass[1]).toEqual({
+    value: 1,
+    enumerable: true,
+    writable: false,
+    configurable: false,
+  });
+  expect(() => {
+    (WebSocket as unknown as { OPEN: number }).OPEN = 7;
+  }).toThrow(TypeError);
+});
