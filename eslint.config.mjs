@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'build/', 'dist/', 'prebuilds/', 'docs/reference/', '.scratch/'],
+    ignores: [
+      'node_modules/',
+      'build/',
+      'dist/',
+      'prebuilds/',
+      'docs/reference/',
+      '.scratch/',
+      'reports/',
+      '.stryker-tmp/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
