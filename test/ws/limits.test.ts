@@ -154,6 +154,8 @@ describe('Heartbeat', () => {
     expect(onTimeout).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(onTimeout).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1000);
+    expect(onTimeout).toHaveBeenCalledTimes(1);
   });
 
   test('a pong clears the deadline: a peer that answers is never given up', () => {
