@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts            quick mode: a smoke test, well under 2 minutes
  *   node --import tsx bench/run.ts --full     the full run behind docs/benchmarks.md
  *
- * Options: --only=micro,e2e,memory,broadcast,hostile   --scenarios=roundtrip,large (e2e)
+ * Options: --only=micro,e2e,memory,broadcast,hostile,scaling   --scenarios=roundtrip,large (e2e)
  *          --rounds=N   --seed=N   --no-render   --out=FILE
  *          --tsx (run the TypeScript sources through tsx instead of tsc's output; see lib/build.ts)
  *
@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runBroadcast, type BroadcastConfig, type BroadcastResult } from './broadcast/suite.js';
 import { runE2e, type E2eConfig } from './e2e/suite.js';
+import { runScaling, type ScalingConfig, type ScalingResult } from './scaling/suite.js';
 import { checkNative } from './lib/backends.js';
 import { build } from './lib/build.js';
 import { REPO_ROOT } from './lib/child.js';
@@ -44,6 +45,7 @@ export interface RunResults extends Results {
   durationS: number;
   targets: TargetStatus[];
   broadcast?: BroadcastResult;
+  scaling?: ScalingResult;
 }
 
 const SIZES = [16, 125, 1024, 16 * 1024, 64 * 1024, 1 << 20];
@@ -83,7 +85,10 @@ function configs(mode: Mode, seed: number) {
   const hostile: HostileConfig = quick
     ? { bytes: { fragments: 2 * MiB, pings: 8 * MiB, unread: 32 * MiB }, rounds: 1, seed }
     : { bytes: { fragments: 16 * MiB, pings: 128 * MiB, unread: 192 * MiB }, rounds: 2, seed };
-  return { micro, e2e, memory, broadcast, hostile };
+  const scaling: ScalingConfig = quick
+    ? { workers: [2], sizes: [32], subscribers: 100, messages: 200 }
+    : { workers: [2, 4], sizes: [32, 1024], subscribers: 1000, messages: 500 };
+  return { micro, e2e, memory, broadcast, hostile, scaling };
 }
 
 function option(name: string): string | undefined {
@@ -167,6 +172,20 @@ function printSummary(r: RunResults): void {
       );
     }
   }
+  if (r.scaling) {
+    for (const c of r.scaling.cells) {
+      lines.push(
+        `scaling ${c.kind.padEnd(8)} ${c.workers} workers ${sizeLabel(c.size).padStart(6)}: ` +
+          `${c.msgsPerSec.toFixed(0)} msgs/s, p50 ${c.p50Ms.toFixed(1)} ms, p99 ${c.p99Ms.toFixed(1)} ms`,
+      );
+    }
+    lines.push(
+      'scaling ratios (ours / socket.io, messages per second): ' +
+        Object.entries(r.scaling.ratios)
+          .map(([k, v]) => `${k} ${pct(v)}`)
+          .join(', '),
+    );
+  }
   lines.push('', 'targets (reported, not asserted):');
   for (const t of r.targets) {
     const m = t.measured === null ? 'n/a' : formatValue(t.measured, t.unit);
@@ -179,9 +198,9 @@ function printSummary(r: RunResults): void {
 
 async function main(): Promise<void> {
   const mode: Mode = process.argv.includes('--full') ? 'full' : 'quick';
-  const only = (option('only') ?? 'micro,e2e,memory,broadcast,hostile').split(',');
+  const only = (option('only') ?? 'micro,e2e,memory,broadcast,hostile,scaling').split(',');
   const seed = Number(option('seed') ?? 20240601);
-  const { micro, e2e, memory, broadcast, hostile } = configs(mode, seed);
+  const { micro, e2e, memory, broadcast, hostile, scaling } = configs(mode, seed);
   const scenarios = option('scenarios');
   if (scenarios !== undefined) e2e.scenarios = scenarios.split(',');
   const rounds = option('rounds');
@@ -226,6 +245,11 @@ async function main(): Promise<void> {
     results.hostile = await runHostile(hostile, log);
     load.afterHostile = loadAverage();
   }
+  let scalingResult: ScalingResult | undefined;
+  if (only.includes('scaling')) {
+    scalingResult = await runScaling(scaling, log);
+    load.afterScaling = loadAverage();
+  }
   const run: RunResults = {
     mode,
     machine,
@@ -235,6 +259,7 @@ async function main(): Promise<void> {
     ...results,
     targets: evaluateTargets(results),
     broadcast: broadcastResult,
+    scaling: scalingResult,
   };
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
