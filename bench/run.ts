@@ -87,7 +87,7 @@ function configs(mode: Mode, seed: number) {
     : { bytes: { fragments: 16 * MiB, pings: 128 * MiB, unread: 192 * MiB }, rounds: 2, seed };
   const scaling: ScalingConfig = quick
     ? { workers: [2], sizes: [32], subscribers: 100, messages: 200 }
-    : { workers: [2, 4], sizes: [32, 1024], subscribers: 1000, messages: 500 };
+    : { workers: [2, 4], sizes: [32, 1024], subscribers: 1000, messages: 100 };
   return { micro, e2e, memory, broadcast, hostile, scaling };
 }
 

@@ -69,7 +69,7 @@ async function runCell(
       await servers[0]!.request({ op: 'publish', count: config.messages, size });
       const got = await client.request<{ lastAt: number; p50: number; p99: number }>(
         { op: 'received' },
-        120_000,
+        300_000,
       );
       cells.push({
         kind,
