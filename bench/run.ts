@@ -176,7 +176,8 @@ function printSummary(r: RunResults): void {
     for (const c of r.scaling.cells) {
       lines.push(
         `scaling ${c.kind.padEnd(8)} ${c.workers} workers ${sizeLabel(c.size).padStart(6)}: ` +
-          `${c.msgsPerSec.toFixed(0)} msgs/s, p50 ${c.p50Ms.toFixed(1)} ms, p99 ${c.p99Ms.toFixed(1)} ms`,
+          `${c.msgsPerSec.toFixed(0)} msgs/s, p50 ${c.p50Ms.toFixed(1)} ms, p99 ${c.p99Ms.toFixed(1)} ms` +
+          (c.complete ? '' : ' (not all delivered by the deadline)'),
       );
     }
     lines.push(

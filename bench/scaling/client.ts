@@ -4,8 +4,9 @@
  * (for socket.io's). Each message's first 8 bytes are its publish time.
  *
  * Requests: `{ op: 'connect', kind, ports, count }`; `{ op: 'expect', messages }` resets the
- * counters; `{ op: 'received' }` resolves once every subscriber has `messages` messages, with
- * the latency quantiles and the time (epoch ms) the last one arrived.
+ * counters; `{ op: 'received', timeoutMs }` resolves once every subscriber has `messages`
+ * messages, or after `timeoutMs`, with how many each had on average, the latency quantiles
+ * and the time (epoch ms) of the last delivery.
  */
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
@@ -22,8 +23,8 @@ let done: Promise<void> = Promise.resolve();
 function onMessage(index: number, data: Buffer): void {
   const now = performance.timeOrigin + performance.now();
   latencies.push(now - data.readDoubleLE(0));
+  lastAt = now;
   if (++perSubscriber[index]! === expected && ++complete === perSubscriber.length) {
-    lastAt = now;
     finished();
   }
 }
@@ -68,9 +69,23 @@ serve(async (body) => {
       done = new Promise((resolve) => (finished = resolve));
       return null;
     case 'received': {
-      await done;
+      let timer: NodeJS.Timeout | undefined;
+      const complete = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), body.timeoutMs as number);
+        }),
+      ]);
+      clearTimeout(timer);
       const sorted = latencies.sort((a, b) => a - b);
-      return { lastAt, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99) };
+      const delivered = perSubscriber.reduce((a, b) => a + b, 0) / perSubscriber.length;
+      return {
+        complete,
+        delivered,
+        lastAt,
+        p50: quantile(sorted, 0.5),
+        p99: quantile(sorted, 0.99),
+      };
     }
     default:
       throw new Error(`unknown op ${String(body.op)}`);
