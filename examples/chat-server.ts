@@ -154,6 +154,9 @@ export async function startChatServer({
       broadcast({ type: 'message', name, text });
     });
     ws.on('close', () => broadcast({ type: 'left', name }));
+    // As with ws, an 'error' nobody listens to is thrown: a misbehaving client must not be able
+    // to take the server down, so every connection gets a listener.
+    ws.on('error', (error) => console.warn(`${name}: ${error.message}`));
   });
 
   server.listen(port, host);

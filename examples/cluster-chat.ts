@@ -99,6 +99,9 @@ function runWorker(): void {
       else publish({ type: 'message', name, text, worker });
     });
     ws.on('close', () => publish({ type: 'left', name, worker }));
+    // As with ws, an 'error' nobody listens to is thrown: a misbehaving client must not be able
+    // to take the worker down, so every connection gets a listener.
+    ws.on('error', (error) => console.warn(`worker ${worker}: ${name}: ${error.message}`));
   });
   process.on('message', (message) => {
     if (message !== 'shutdown') return;

@@ -23,6 +23,8 @@ wss.on('connection', (ws, req) => {
   console.log(`${peer} connected`);
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('close', (code, reason) => console.log(`${peer} closed: ${code} ${reason.toString()}`));
+  // As with ws, an 'error' nobody listens to is thrown: a bad peer must not end the server.
+  ws.on('error', (error) => console.warn(`${peer}: ${error.message}`));
 });
 
 process.once('SIGINT', () => {
