@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runBroadcast, type BroadcastConfig, type BroadcastResult } from './broadcast/suite.js';
+import { runDeflate, type DeflateConfig } from './deflate/suite.js';
 import { runE2e, type E2eConfig } from './e2e/suite.js';
 import { runScaling, type ScalingConfig, type ScalingResult } from './scaling/suite.js';
 import { checkNative } from './lib/backends.js';
@@ -88,7 +89,28 @@ function configs(mode: Mode, seed: number) {
   const scaling: ScalingConfig = quick
     ? { workers: [2], sizes: [32], subscribers: 100, messages: 200 }
     : { workers: [2, 4], sizes: [32, 1024], subscribers: 1000, messages: 100 };
-  return { micro, e2e, memory, broadcast, hostile, scaling };
+  const deflate: DeflateConfig = quick
+    ? {
+        rounds: 1,
+        warmupMs: 150,
+        durationMs: 300,
+        echoConnections: 8,
+        memoryConnections: 500,
+        soakConnections: 100,
+        soakMessages: 5_000,
+        seed,
+      }
+    : {
+        rounds: 3,
+        warmupMs: 300,
+        durationMs: 1000,
+        echoConnections: 8,
+        memoryConnections: 10_000,
+        soakConnections: 1_000,
+        soakMessages: 200_000,
+        seed,
+      };
+  return { micro, e2e, memory, broadcast, hostile, scaling, deflate };
 }
 
 function option(name: string): string | undefined {
@@ -187,6 +209,30 @@ function printSummary(r: RunResults): void {
           .join(', '),
     );
   }
+  if (r.deflate) {
+    for (const c of r.deflate.echo) {
+      lines.push(
+        `deflate echo ${c.message.padEnd(5)} ` +
+          Object.entries(c.servers)
+            .map(([k, v]) => `${k} ${(v / 1e3).toFixed(1)}k/s`)
+            .join('  ') +
+          `   native/ws ${pct(c.ratios['wslay-native/ws'])}`,
+      );
+    }
+    lines.push(
+      'deflate memory per connection after one message: ' +
+        Object.entries(r.deflate.memory)
+          .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} KiB`)
+          .join('  '),
+    );
+    for (const [k, s] of Object.entries(r.deflate.soak)) {
+      lines.push(
+        `deflate soak ${k}: RSS ${s.quarterMb.toFixed(0)} MiB at 1/4, peak ${s.peakMb.toFixed(0)}, ` +
+          `end ${s.endMb.toFixed(0)}, after close ${s.afterCloseMb.toFixed(0)} MiB ` +
+          `(${(s.msgsPerSec / 1e3).toFixed(1)}k msg/s)`,
+      );
+    }
+  }
   lines.push('', 'targets (reported, not asserted):');
   for (const t of r.targets) {
     const m = t.measured === null ? 'n/a' : formatValue(t.measured, t.unit);
@@ -199,9 +245,9 @@ function printSummary(r: RunResults): void {
 
 async function main(): Promise<void> {
   const mode: Mode = process.argv.includes('--full') ? 'full' : 'quick';
-  const only = (option('only') ?? 'micro,e2e,memory,broadcast,hostile,scaling').split(',');
+  const only = (option('only') ?? 'micro,e2e,memory,broadcast,hostile,scaling,deflate').split(',');
   const seed = Number(option('seed') ?? 20240601);
-  const { micro, e2e, memory, broadcast, hostile, scaling } = configs(mode, seed);
+  const { micro, e2e, memory, broadcast, hostile, scaling, deflate } = configs(mode, seed);
   const scenarios = option('scenarios');
   if (scenarios !== undefined) e2e.scenarios = scenarios.split(',');
   const rounds = option('rounds');
@@ -211,6 +257,7 @@ async function main(): Promise<void> {
     memory.rounds = Number(rounds);
     broadcast.rounds = Number(rounds);
     hostile.rounds = Number(rounds);
+    deflate.rounds = Number(rounds);
   }
   const started = Date.now();
   if (!process.argv.includes('--tsx')) {
@@ -250,6 +297,10 @@ async function main(): Promise<void> {
   if (only.includes('scaling')) {
     scalingResult = await runScaling(scaling, log);
     load.afterScaling = loadAverage();
+  }
+  if (only.includes('deflate')) {
+    results.deflate = await runDeflate(deflate, log);
+    load.afterDeflate = loadAverage();
   }
   const run: RunResults = {
     mode,

@@ -38,6 +38,7 @@ export type {
   EventListener,
   HeartbeatOptions,
   Limits,
+  PerMessageDeflateOptions,
   PublishOptions,
   RawData,
   ReceivedMessage,

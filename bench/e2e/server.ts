@@ -7,7 +7,9 @@
  *   socket read answered by one write of every complete message in it: the ceiling.
  *
  * Every WebSocket server echoes each message with `ws.send(data, { binary })`, with the
- * servers' default options (no compression). Requests: `{ op: 'start' }` → `{ port }`,
+ * servers' default options (no compression), or with `perMessageDeflate: true` (ws's
+ * defaults: context takeover, 15-bit windows, threshold 1 KiB) when started as
+ * `server.ts KIND deflate`. Requests: `{ op: 'start' }` → `{ port }`,
  * `{ op: 'stats' }` → CPU time and memory, `{ op: 'memory' }` → the same after full GCs,
  * `{ op: 'heapSnapshot', file }` → a V8 heap snapshot.
  */
@@ -29,6 +31,7 @@ export interface ServerStats {
 }
 
 const kind = process.argv[2] as ServerKind;
+const perMessageDeflate = process.argv[3] === 'deflate';
 let connections = 0;
 
 interface EchoSocket {
@@ -51,7 +54,7 @@ async function listenWebSocket(): Promise<number> {
   let server: Server;
   if (kind === 'ws') {
     const { WebSocketServer } = await import('ws');
-    server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
   } else {
     // Loaded only in the processes that serve with wslay.
     const { WebSocketServer } =
@@ -61,6 +64,7 @@ async function listenWebSocket(): Promise<number> {
       host: '127.0.0.1',
       port: 0,
       backend: kind === 'wslay-native' ? 'native' : 'fallback',
+      perMessageDeflate,
     });
   }
   server.on('connection', (socket: EchoSocket) => echo(socket));

@@ -93,10 +93,10 @@ const RATIO_PAIRS: [ServerKind, ServerKind][] = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function spawnServer(kind: ServerKind, shellPrefix?: string): Child {
+export function spawnServer(kind: ServerKind, shellPrefix?: string, deflate = false): Child {
   const { file, tsx } = script('e2e/server.ts');
   return new Child(file, {
-    args: [kind],
+    args: deflate ? [kind, 'deflate'] : [kind],
     tsx,
     nodeArgs: ['--expose-gc'],
     label: `server:${kind}`,

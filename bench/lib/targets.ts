@@ -1,4 +1,5 @@
 /** The project's performance targets, checked against one run's ratios. Never asserted. */
+import type { DeflateResult } from '../deflate/suite.js';
 import type { E2eResult } from '../e2e/suite.js';
 import type { HostileResult } from '../memory/hostile.js';
 import type { MemoryResult } from '../memory/suite.js';
@@ -28,6 +29,7 @@ export interface Results {
   e2e?: E2eResult;
   memory?: MemoryResult;
   hostile?: HostileResult;
+  deflate?: DeflateResult;
 }
 
 function status(
@@ -241,6 +243,36 @@ export function evaluateTargets(r: Results): TargetStatus[] {
           { label: 'native', value: mem('wslay-native')! },
           { label: 'fallback', value: mem('wslay-fallback')! },
         ].filter((c) => c.value !== undefined),
+      ),
+    );
+  }
+  if (r.deflate) {
+    const d = r.deflate;
+    const cases = (ratios: (Record<string, number> | undefined)[], labels: string[]) =>
+      ratios.flatMap((ratio, i) =>
+        ['wslay-native', 'wslay-fallback']
+          .filter((k) => ratio?.[`${k}/ws`] !== undefined)
+          .map((k) => ({ label: `${k} ${labels[i]}`, value: ratio![`${k}/ws`]! })),
+      );
+    out.push(
+      status(
+        'deflate-echo',
+        'permessage-deflate echo of 1 KiB JSON and 16 KiB text: ≥ 1× ws',
+        1,
+        'min',
+        cases(
+          d.echo.map((c) => c.ratios),
+          d.echo.map((c) => c.message),
+        ),
+      ),
+    );
+    out.push(
+      status(
+        'deflate-memory',
+        'RSS per connection with deflate after one message: ≤ 0.5× ws',
+        0.5,
+        'max',
+        cases([d.memoryRatios], ['']),
       ),
     );
   }

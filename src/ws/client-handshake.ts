@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { checkUpgradeResponse, generateKey, isToken } from './handshake.js';
+import { clientOffer, type DeflateConfig, type DeflateParams } from './permessage-deflate.js';
 
 /** The request options a client passes through to `http.request` / `https.request`. */
 export type RequestOptions = Omit<
@@ -44,10 +45,18 @@ export interface ClientHandshakeOptions {
   createConnection: ((options: http.ClientRequestArgs) => Duplex) | undefined;
   finishRequest: ((request: ClientRequest) => void) | undefined;
   request: RequestOptions;
+  /** permessage-deflate to offer, or null. */
+  deflate: DeflateConfig | null;
 }
 
 export interface ClientHandshakeEvents {
-  upgraded(res: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): void;
+  upgraded(
+    res: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    protocol: string,
+    deflate: DeflateParams | null,
+  ): void;
   /** A response other than 101; true when the application took it ('unexpected-response'). */
   unexpectedResponse(req: ClientRequest, res: IncomingMessage): boolean;
   /**
@@ -184,6 +193,8 @@ export function startClientHandshake(
     if (options.origin !== undefined) {
       headers[options.protocolVersion === 8 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
     }
+    if (options.deflate !== null)
+      headers['Sec-WebSocket-Extensions'] = clientOffer(options.deflate);
     const requestOptions: https.RequestOptions = {
       ...options.request,
       protocol: secure ? 'https:' : 'http:',
@@ -267,14 +278,14 @@ export function startClientHandshake(
         socket.destroy();
         return;
       }
-      const verdict = checkUpgradeResponse(res, key, options.protocols);
+      const verdict = checkUpgradeResponse(res, key, options.protocols, options.deflate);
       if ('error' in verdict) {
         socket.destroy();
         fail(new Error(verdict.error));
         return;
       }
       settle();
-      events.upgraded(res, socket, head, verdict.protocol);
+      events.upgraded(res, socket, head, verdict.protocol, verdict.deflate);
     });
     if (options.finishRequest !== undefined) options.finishRequest(request);
     else request.end();

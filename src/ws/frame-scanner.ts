@@ -34,6 +34,7 @@ export class FrameScanner {
   readonly #limit: number;
   /** Whether the peer's frames must be masked: it is a client. */
   readonly #expectMask: boolean;
+  readonly #compression: boolean;
   /** The header being read, which may be split across reads. */
   readonly #header = new Uint8Array(14);
   #headerLength = 0;
@@ -49,9 +50,11 @@ export class FrameScanner {
   #lateCloseCode = 0;
   #verdict: Verdict | null = null;
 
-  constructor(limit: number, role: 'server' | 'client') {
+  /** `compression`: permessage-deflate was negotiated, so RSV1 may mark a data message. */
+  constructor(limit: number, role: 'server' | 'client', compression = false) {
     this.#limit = limit;
     this.#expectMask = role === 'server';
+    this.#compression = compression;
   }
 
   /** ws's verdict on the first frame seen to break the protocol, or null. */
@@ -139,7 +142,10 @@ export class FrameScanner {
     if ((byte0 & 0x30) !== 0)
       return verdict('WS_ERR_UNEXPECTED_RSV_2_3', 'RSV2 and RSV3 must be clear');
     const rsv1 = (byte0 & 0x40) !== 0;
-    if (rsv1) return verdict('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 must be clear');
+    // As ws: RSV1 only on the first frame of a data message, and only with compression.
+    if (rsv1 && (!this.#compression || (opcode !== 1 && opcode !== 2))) {
+      return verdict('WS_ERR_UNEXPECTED_RSV_1', 'RSV1 must be clear');
+    }
     if (opcode === 0) {
       if (!this.#inMessage) return verdict('WS_ERR_INVALID_OPCODE', 'invalid opcode 0');
     } else if (opcode === 1 || opcode === 2) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { negotiateAsClient, type DeflateConfig, type DeflateParams } from './permessage-deflate.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key to prove the server understood WebSocket. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -100,10 +101,14 @@ export function checkUpgradeRequest(req: IncomingMessage, maxHeaderSize: number)
 }
 
 /**
- * The 101 response's header lines. Sec-WebSocket-Extensions is never sent: declining every
- * extension (permessage-deflate included) is how a server says it supports none.
+ * The 101 response's header lines; `extensions` is the Sec-WebSocket-Extensions value of
+ * the extensions agreed to, if any.
  */
-export function acceptResponseLines(key: string, protocol: string | undefined): string[] {
+export function acceptResponseLines(
+  key: string,
+  protocol: string | undefined,
+  extensions?: string,
+): string[] {
   const lines = [
     'HTTP/1.1 101 Switching Protocols',
     'Upgrade: websocket',
@@ -111,6 +116,7 @@ export function acceptResponseLines(key: string, protocol: string | undefined): 
     `Sec-WebSocket-Accept: ${acceptKey(key)}`,
   ];
   if (protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  if (extensions !== undefined) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
   return lines;
 }
 
@@ -137,13 +143,15 @@ export function refuseUpgrade(socket: Duplex, refusal: Refusal): void {
 
 /**
  * RFC 6455 §4.1: what a client must check in the server's 101 response. Returns the
- * negotiated subprotocol ('' for none), or why the handshake fails.
+ * negotiated subprotocol ('' for none) and permessage-deflate parameters, or why the
+ * handshake fails.
  */
 export function checkUpgradeResponse(
   res: IncomingMessage,
   key: string,
   requested: readonly string[],
-): { protocol: string } | { error: string } {
+  deflate: DeflateConfig | null,
+): { protocol: string; deflate: DeflateParams | null } | { error: string } {
   if (!listsToken(res.headers.upgrade, 'websocket')) {
     return { error: 'Invalid Upgrade header' };
   }
@@ -162,11 +170,12 @@ export function checkUpgradeResponse(
   if (protocol === undefined && requested.length > 0) {
     return { error: 'Server sent no subprotocol' };
   }
-  // This client offers no extension, so any the server names was never agreed to.
-  if (res.headers['sec-websocket-extensions'] !== undefined) {
+  try {
     return {
-      error: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
+      protocol: protocol ?? '',
+      deflate: negotiateAsClient(res.headers['sec-websocket-extensions'], deflate),
     };
+  } catch (error) {
+    return { error: (error as Error).message };
   }
-  return { protocol: protocol ?? '' };
 }

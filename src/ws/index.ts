@@ -27,3 +27,4 @@ export type { ReceivedMessage } from './message-iterator.js';
 export { defaultLimits } from './limits.js';
 export type { Limits } from './limits.js';
 export type { Broker, BrokerSink } from './broker.js';
+export type { PerMessageDeflateOptions } from './permessage-deflate.js';

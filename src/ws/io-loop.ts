@@ -1,16 +1,18 @@
 import { isUtf8 } from 'node:buffer';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, Opcode, StatusCode } from '../constants.js';
+import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
 import { encodeFrame } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
+import type { DeflateExtension } from './deflate-extension.js';
 import { FrameScanner } from './frame-scanner.js';
 import { EMPTY_BUFFER } from '../empty.js';
 import { returnMemoryOf } from './memory-return.js';
 import { protocolError } from './protocol-error.js';
+import { InflateError } from './zlib-contexts.js';
 
 export type SendCallback = (error?: Error) => void;
 
@@ -52,6 +54,8 @@ export interface IoOptions {
   closeTimeout: number;
   /** A client's masking keys, as ws's `generateMask`; a secure random source by default. */
   generateMask: ((mask: Buffer) => void) | undefined;
+  /** permessage-deflate, when negotiated. */
+  deflate: DeflateExtension | null;
 }
 
 /**
@@ -133,6 +137,8 @@ export class IoLoop<Owner> {
   #closeCode: number = StatusCode.ABNORMAL_CLOSURE;
   #closeReason: Buffer = EMPTY_BUFFER;
   #closeTimer: NodeJS.Timeout | null = null;
+  /** A compressed message did not inflate: the connection is failing, nothing more is read. */
+  #inflateFailed = false;
 
   constructor(socket: Duplex, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
     this.#socket = socket;
@@ -169,6 +175,9 @@ export class IoLoop<Owner> {
               contextOptions,
             );
       ctx.configSetMaxRecvMsgLength(this.#options.maxPayload);
+      // RSV1 marks a compressed message; wslay still refuses it on control and continuation
+      // frames, and everywhere without the extension (1002).
+      if (this.#options.deflate !== null) ctx.configSetAllowedRsvBits(Rsv.RSV1_BIT);
       this.#ctx = ctx;
       return ctx;
     } catch (error) {
@@ -228,9 +237,29 @@ export class IoLoop<Owner> {
     return this.#state;
   }
 
-  /** Queues a message; false when the connection can no longer send one. */
-  send(opcode: number, data: Uint8Array, callback: SendCallback | undefined): boolean {
+  /**
+   * Queues a message, compressed when `compress` and the extension agree; false when the
+   * connection can no longer send one.
+   */
+  send(
+    opcode: number,
+    data: Uint8Array,
+    callback: SendCallback | undefined,
+    compress = false,
+  ): boolean {
     const state = this.#state;
+    if (state !== State.OPEN && state !== State.CLOSE_PENDING) return false;
+    let rsv: number = Rsv.NONE;
+    const deflate = this.#options.deflate;
+    if (deflate !== null && deflate.shouldCompress(data.length, compress)) {
+      try {
+        data = deflate.deflate(data);
+      } catch (error) {
+        this.#fail(error);
+        return false;
+      }
+      rsv = Rsv.RSV1_BIT;
+    }
     // Frames made here rather than by wslay: a server connection that has read nothing has
     // no context and needs none to send (a server's frames are not masked), and wslay sends
     // nothing more once its close is out (CLOSE_PENDING).
@@ -238,15 +267,16 @@ export class IoLoop<Owner> {
       state === State.CLOSE_PENDING ||
       (state === State.OPEN && this.#ctx === null && this.#options.role === 'server')
     ) {
-      return this.#queueFrame(encodeFrame(opcode, data, this.#options.role === 'client'), callback);
+      const frame = encodeFrame(opcode, data, this.#options.role === 'client');
+      frame[0]! |= rsv << 4;
+      return this.#queueFrame(frame, callback);
     }
-    if (state !== State.OPEN) return false;
     const ctx = this.#context();
     if (ctx === null) return false;
     // wslay sends a control frame ahead of the messages it holds; ws keeps the order of
     // the calls, so what was sent before a ping or pong is written first.
     if (opcode >= Opcode.CONNECTION_CLOSE && !this.#takeQueued(ctx)) return false;
-    ctx.queueMsg({ opcode, msg: data });
+    ctx.queueMsg({ opcode, msg: data }, rsv);
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
     return true;
@@ -343,11 +373,13 @@ export class IoLoop<Owner> {
     const scanner = (this.#scanner ??= new FrameScanner(
       this.#options.maxPayload,
       this.#options.role,
+      this.#options.deflate !== null,
     ));
     const cut = scanner.scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
-      this.#listener ??= (opcode, msg, statusCode) => this.#received(opcode, msg, statusCode);
+      this.#listener ??= (opcode, msg, statusCode, rsv) =>
+        this.#received(ctx, opcode, msg, statusCode, rsv);
       if (cut !== 0) ctx.recvFrom(cut < 0 ? chunk : chunk.subarray(0, cut), this.#listener);
     } catch (error) {
       if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
@@ -380,7 +412,10 @@ export class IoLoop<Owner> {
     if (thrown !== null) throw thrown.error;
   }
 
-  /** A frame the scanner found wslay must not see: answered with `code`, reading stops. */
+  /**
+   * A frame the scanner found wslay must not see, or a message that did not inflate:
+   * answered with `code`, reading stops.
+   */
   #refuse(ctx: EventContext, code: number): void {
     try {
       ctx.queueClose(code);
@@ -391,9 +426,22 @@ export class IoLoop<Owner> {
     ctx.shutdownRead();
   }
 
-  #received(opcode: number, msg: Buffer, statusCode: number): void {
+  #received(ctx: EventContext, opcode: number, msg: Buffer, statusCode: number, rsv: number): void {
+    if (this.#inflateFailed) return;
     // recvFrom() hands out buffers the caller owns: no copy needed.
     if (opcode !== Opcode.CONNECTION_CLOSE) {
+      // wslay let RSV1 through on data messages only, and only with the extension.
+      if ((rsv & Rsv.RSV1_BIT) !== 0) {
+        try {
+          msg = this.#options.deflate!.inflate(opcode, msg);
+        } catch (error) {
+          if (!(error instanceof InflateError)) throw error;
+          // The messages wslay read after this one are past the failure: dropped.
+          this.#inflateFailed = true;
+          this.#refuse(ctx, error.statusCode);
+          return;
+        }
+      }
       if (opcode === Opcode.PING && this.#socketBlocked)
         this.#owedPongs += msg.length + QUEUED_MESSAGE_COST;
       this.#inbox.push({ opcode, data: msg });
@@ -658,6 +706,7 @@ export class IoLoop<Owner> {
       this.#ctx = null;
       returnMemoryOf(this);
     }
+    this.#options.deflate?.close();
     this.#failUnflushed();
     this.#events.closed(this.#owner, this.#closeCode, this.#closeReason, wasClean);
   }

@@ -13,6 +13,7 @@ import {
   type Refusal,
 } from './handshake.js';
 import type { Limits } from './limits.js';
+import { negotiateAsServer, type Agreement, type DeflateConfig } from './permessage-deflate.js';
 import { TypedEmitter } from './typed-events.js';
 import { encodeServerFrame } from './server-frame.js';
 import { Topics } from './topics.js';
@@ -123,6 +124,7 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
   readonly #limits: Limits;
   readonly #connectionOptions: ConnectionOptions;
   readonly #webSocketClass: typeof WebSocket;
+  readonly #deflate: DeflateConfig | null;
   #server: Server | HttpsServer | null = null;
   #ownsServer = false;
   #detach: (() => void) | null = null;
@@ -145,7 +147,9 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
       );
     }
     // Every option is checked now, so that a bad one fails here, not at the first connection.
-    this.#limits = resolveConnection(opts).limits;
+    const resolved = resolveConnection(opts);
+    this.#limits = resolved.limits;
+    this.#deflate = resolved.deflate;
     this.#overflow = resolveOverflow(opts.broadcastOverflow);
     this.#broker = opts.broker === undefined ? null : checkBroker(opts.broker);
     this.#topics = new Topics(this.#broker);
@@ -299,9 +303,19 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
       this.#refuse(socket, { status: 400, message: 'Invalid path' });
       return;
     }
+    let agreement: Agreement | null;
+    try {
+      agreement = negotiateAsServer(req.headers['sec-websocket-extensions'], this.#deflate);
+    } catch {
+      this.#refuse(socket, {
+        status: 400,
+        message: 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+      });
+      return;
+    }
     const verifyClient = this.options.verifyClient;
     if (verifyClient === undefined) {
-      this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+      this.#accept(verdict.key, verdict.protocols, agreement, req, socket, head, callback);
       return;
     }
     const tlsSocket = req.socket as TLSSocket;
@@ -315,14 +329,15 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
       verifyClient(
         info,
         (verified, code = 401, message = http.STATUS_CODES[code] ?? '', headers) => {
-          if (verified) this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+          if (verified)
+            this.#accept(verdict.key, verdict.protocols, agreement, req, socket, head, callback);
           else this.#refuse(socket, { status: code, message, headers });
         },
       );
       return;
     }
     if (verifyClient(info, ignore)) {
-      this.#accept(verdict.key, verdict.protocols, req, socket, head, callback);
+      this.#accept(verdict.key, verdict.protocols, agreement, req, socket, head, callback);
     } else {
       this.#refuse(socket, { status: 401, message: http.STATUS_CODES[401]! });
     }
@@ -406,6 +421,7 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
   #accept(
     key: string,
     protocols: Set<string>,
+    agreement: Agreement | null,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
@@ -442,6 +458,7 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
         this.#connectionOptions,
         this.#topics,
         this.#webSocketClass,
+        agreement === null ? null : { params: agreement.params, config: this.#deflate! },
       );
     } catch (error) {
       // A bug (ours, or a WebSocket subclass's) is the server's: the client gets a 500 and
@@ -453,7 +470,7 @@ export class WebSocketServer extends TypedEmitter<WebSocketServerEvents> {
     upgraded.add(socket);
     this.#endDeadline(socket);
     socket.removeListener('error', destroyOnError);
-    const lines = acceptResponseLines(key, protocol);
+    const lines = acceptResponseLines(key, protocol, agreement?.header);
     this.emit('headers', lines, req);
     socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (this.options.clientTracking) {

@@ -29,12 +29,19 @@ import {
   type MessageEvent,
   type WebSocketEventMap,
 } from './event-target.js';
+import { DeflateExtension } from './deflate-extension.js';
 import { Heartbeat, resolveHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { readyStateOf } from './connection-state.js';
 import { IoLoop, type IoEvents, type SendCallback } from './io-loop.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { refuseUnsupportedOptions } from './unsupported-options.js';
 import { iterateMessages, type ReceivedMessage } from './message-iterator.js';
+import {
+  resolveDeflateOptions,
+  type DeflateConfig,
+  type DeflateParams,
+  type PerMessageDeflateOptions,
+} from './permessage-deflate.js';
 import type { Topics } from './topics.js';
 import { EMPTY_BUFFER } from '../empty.js';
 import { TypedEmitter } from './typed-events.js';
@@ -58,8 +65,11 @@ export interface ConnectionOptions {
   closeTimeout?: number;
   /** Ping the peer every `interval` ms; terminate it when a pong takes over `timeout` ms. */
   heartbeat?: HeartbeatOptions;
-  /** Only false is accepted, as code written for ws often says: no extension is supported. */
-  perMessageDeflate?: false;
+  /**
+   * permessage-deflate (RFC 7692), as in ws: off by default on a server, offered by default
+   * by a client; true takes every default.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Only true (ws's default) is accepted: wslay answers every ping. */
   autoPong?: boolean;
   /** Only true (ws's default) is accepted: a read's messages are delivered in one go. */
@@ -101,7 +111,7 @@ export interface SendOptions {
   fin?: boolean;
   /** Accepted for compatibility with ws; wslay masks exactly when RFC 6455 requires it. */
   mask?: boolean;
-  /** Accepted for compatibility with ws; no compression extension is negotiated. */
+  /** Compress the message when permessage-deflate was negotiated (default true). */
   compress?: boolean;
 }
 
@@ -111,6 +121,12 @@ const CLOSING = 2;
 const CLOSED = 3;
 const stateNames = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
+/** permessage-deflate as a server agreed to it. */
+export interface NegotiatedDeflate {
+  params: DeflateParams;
+  config: DeflateConfig;
+}
+
 /** A connection the server accepted: the WebSocket starts OPEN on this socket. */
 class Accepted {
   constructor(
@@ -119,6 +135,7 @@ class Accepted {
     readonly protocol: string,
     readonly options: ConnectionOptions,
     readonly topics: Topics<WebSocket>,
+    readonly deflate: NegotiatedDeflate | null,
   ) {}
 }
 
@@ -192,14 +209,16 @@ function requestOptions(options: ClientOptions): RequestOptions {
 
 export function resolveConnection(
   options: ConnectionOptions & { handshakeTimeout?: number; maxHeaderSize?: number },
-): { limits: Limits; heartbeat: HeartbeatOptions | null; backend: Backend } {
-  if (options.perMessageDeflate !== undefined && options.perMessageDeflate !== false) {
-    throw new TypeError(
-      'options.perMessageDeflate: permessage-deflate is not supported; leave it out or set it to false',
-    );
-  }
+  deflateByDefault = false,
+): {
+  limits: Limits;
+  heartbeat: HeartbeatOptions | null;
+  backend: Backend;
+  deflate: DeflateConfig | null;
+} {
   refuseUnsupportedOptions(options as Record<string, unknown>);
   return {
+    deflate: resolveDeflateOptions(options.perMessageDeflate, deflateByDefault),
     limits: resolveLimits(options),
     heartbeat: resolveHeartbeat(options.heartbeat),
     // Resolved up front so that a backend that cannot load fails here, not mid-handshake.
@@ -241,6 +260,9 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   #unopenedState: number = CONNECTING;
   #url: string;
   #protocol = '';
+  #extensions = '';
+  /** The first fragment's compress option, which the whole message follows. */
+  #fragmentsCompress = true;
   #binaryType: BinaryType = 'nodebuffer';
   readonly #limits: Limits;
   readonly #backend: Backend;
@@ -275,7 +297,14 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       this.#backend = backend;
       this.#url = '';
       this.#topics = address.topics;
-      this.#attach(address.socket, address.head, address.protocol, 'server');
+      const { deflate } = address;
+      this.#attach(
+        address.socket,
+        address.head,
+        address.protocol,
+        'server',
+        deflate === null ? null : this.#deflateExtension(deflate.params, deflate.config, true),
+      );
       return;
     }
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
@@ -292,7 +321,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     }
     const url = parseAddress(address);
     const requested = parseRequestedProtocols(protocols);
-    const { limits, heartbeat, backend } = resolveConnection(opts);
+    const { limits, heartbeat, backend, deflate } = resolveConnection(opts, true);
     const follow =
       opts.followRedirects === undefined
         ? false
@@ -323,9 +352,17 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
         redirects: { follow, max: maxRedirects },
         createConnection: opts.createConnection,
         finishRequest: finishRequest && ((req) => finishRequest(req, this)),
+        deflate,
       },
       {
-        upgraded: (res, socket, head, protocol) => this.#upgraded(res, socket, head, protocol),
+        upgraded: (res, socket, head, protocol, agreed) =>
+          this.#upgraded(
+            res,
+            socket,
+            head,
+            protocol,
+            agreed === null ? null : this.#deflateExtension(agreed, deflate!, false),
+          ),
         unexpectedResponse: (req: ClientRequest, res: IncomingMessage) =>
           this.emit('unexpected-response', req, res),
         redirecting: (next) => {
@@ -348,9 +385,9 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   get protocol(): string {
     return this.#protocol;
   }
-  /** Always empty: no extension is ever negotiated. */
+  /** The negotiated extensions: 'permessage-deflate' or ''. */
   get extensions(): string {
-    return '';
+    return this.#extensions;
   }
   get isPaused(): boolean {
     return this.#loop?.isPaused ?? false;
@@ -404,7 +441,10 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       this.#bufferFull(callback);
       return false;
     }
-    if (this.#fragments.length === 0) this.#fragmentsBinary = opts.binary ?? !isString;
+    if (this.#fragments.length === 0) {
+      this.#fragmentsBinary = opts.binary ?? !isString;
+      this.#fragmentsCompress = opts.compress ?? true;
+    }
     if (opts.fin === false) {
       // wslay sends whole messages: the pieces are joined and sent when the last one comes.
       this.#fragments.push(Uint8Array.from(bytes));
@@ -423,7 +463,12 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       this.#fragmentCallbacks = [];
     }
     if (
-      !loop.send(this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME, message, done)
+      !loop.send(
+        this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME,
+        message,
+        done,
+        this.#fragmentsCompress,
+      )
     ) {
       // The connection failed just now (wslay could not make its context).
       this.#notOpen(done);
@@ -572,7 +617,13 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     return this.#topics;
   }
 
-  #attach(socket: Duplex, head: Buffer, protocol: string, role: 'server' | 'client'): void {
+  #attach(
+    socket: Duplex,
+    head: Buffer,
+    protocol: string,
+    role: 'server' | 'client',
+    deflate: DeflateExtension | null,
+  ): void {
     const loop = new IoLoop(socket, ioEvents, this, {
       role,
       backend: this.#backend,
@@ -580,9 +631,11 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       maxBufferedAmount: this.#limits.maxBufferedAmount,
       closeTimeout: this.#limits.closeTimeout,
       generateMask: this.#generateMask,
+      deflate,
     });
     this.#loop = loop;
     this.#protocol = protocol;
+    this.#extensions = deflate === null ? '' : deflate.name;
     loop.start(head);
     if (this.#heartbeatOptions !== null) {
       this.#heartbeat = new Heartbeat(
@@ -594,7 +647,21 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     }
   }
 
-  #upgraded(res: IncomingMessage, socket: Duplex, head: Buffer, protocol: string): void {
+  #deflateExtension(
+    params: DeflateParams,
+    config: DeflateConfig,
+    isServer: boolean,
+  ): DeflateExtension {
+    return new DeflateExtension(params, config, isServer, this.#limits.maxPayload);
+  }
+
+  #upgraded(
+    res: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    protocol: string,
+    deflate: DeflateExtension | null,
+  ): void {
     // 'upgrade' comes while CONNECTING, as with ws: close() or terminate() in a listener
     // abandons the handshake.
     let abandoned: Error | null = null;
@@ -609,7 +676,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       return;
     }
     try {
-      this.#attach(socket, head, protocol, 'client');
+      this.#attach(socket, head, protocol, 'client', deflate);
     } catch (error) {
       socket.destroy();
       this.#handshakeFailed(error as Error);
@@ -799,9 +866,10 @@ export function acceptedWebSocket(
   options: ConnectionOptions,
   topics: Topics<WebSocket>,
   webSocketClass: typeof WebSocket = WebSocket,
+  deflate: NegotiatedDeflate | null = null,
 ): WebSocket {
   // The constructor's server-side form is kept out of its public signatures. A subclass
   // (the server's `WebSocket` option) passes its arguments on to this constructor, as ws's do.
   const construct = webSocketClass as unknown as new (accepted: Accepted) => WebSocket;
-  return new construct(new Accepted(socket, head, protocol, options, topics));
+  return new construct(new Accepted(socket, head, protocol, options, topics, deflate));
 }

@@ -225,8 +225,10 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
   });
 
   test('an extension the client did not ask for fails the handshake', async () => {
-    const result = await failedHandshake((key) =>
-      switching(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+    const result = await failedHandshake(
+      (key) => switching(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+      undefined,
+      { perMessageDeflate: false },
     );
     expect(result.error.message).toMatch(/Sec-WebSocket-Extensions/);
     expect(result.opened).toBe(false);
@@ -367,7 +369,8 @@ describe.each(backends)('the client checks the opening handshake (%s)', (backend
     expect(headers.origin).toBe('https://example.test');
     expect(headers['x-extra']).toBe('yes');
     expect(headers['sec-websocket-protocol']).toBe('a,b');
-    expect(headers['sec-websocket-extensions']).toBeUndefined();
+    // permessage-deflate is offered by default, as ws offers it.
+    expect(headers['sec-websocket-extensions']).toBe('permessage-deflate; client_max_window_bits');
     await closed(ws);
     expect(ws.protocol).toBe('b');
     server.close();

@@ -157,6 +157,38 @@ describe.each(backends)('our server with headless Chromium (%s)', (backend) => {
     expect(report).toEqual<BrowserClose>({ code: 4010, reason: 'server-bye', wasClean: true });
   });
 
+  test('with perMessageDeflate on, Chromium negotiates it and a compressed round trip works', async () => {
+    const deflating = await listen({ backend, perMessageDeflate: true });
+    const read: number[] = [];
+    deflating.on('connection', (ws, req) => {
+      ws.on('message', (data, isBinary) => {
+        read.push(req.socket.bytesRead);
+        ws.send(data, { binary: isBinary });
+      });
+    });
+    const report = await page.evaluate(
+      async (url) => {
+        const ws = new WebSocket(url);
+        await new Promise((resolve) => {
+          ws.onopen = resolve;
+        });
+        const message = 'compress me, '.repeat(2000);
+        const echoed = new Promise<unknown>((resolve) => {
+          ws.onmessage = (event) => resolve(event.data);
+        });
+        ws.send(message);
+        const result = { extensions: ws.extensions, same: (await echoed) === message };
+        ws.close();
+        return result;
+      },
+      `ws://127.0.0.1:${portOf(deflating)}/`,
+    );
+    expect(report).toEqual({ extensions: 'permessage-deflate', same: true });
+    // 26,000 bytes of text crossed the wire in far fewer: the browser compressed them.
+    expect(read[0]).toBeLessThan(5000);
+    await closeServer(deflating);
+  });
+
   test('the subprotocol is negotiated and permessage-deflate is declined', async () => {
     const report = await page.evaluate(async (url) => {
       const ws = new WebSocket(url, ['superchat', 'chat']);

@@ -72,9 +72,22 @@ describe.each(backends)('our server with a python-websockets client (%s)', (back
     expect(report.close_code).toBe(1000);
   });
 
-  test('permessage-deflate offered by python is declined', async () => {
+  test('permessage-deflate offered by python is declined while perMessageDeflate is off', async () => {
     const report = await runPythonClient(url('/echo'), 'ping');
     expect(report.extensions).toEqual([]);
+  });
+
+  test('with perMessageDeflate on, python compresses: every size comes back intact', async () => {
+    const deflating = await listen({ backend, perMessageDeflate: true });
+    deflating.on('connection', (ws) => {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+    const report = await runPythonClient(`ws://127.0.0.1:${portOf(deflating)}/echo`, 'echo');
+    expect(report.extensions).toEqual(['PerMessageDeflate']);
+    expect(report.results).toHaveLength(SIZES.length * 2);
+    expect(report.results!.filter((r) => !r.ok)).toEqual([]);
+    expect(report.close_code).toBe(1000);
+    await closeServer(deflating);
   });
 
   test('a fragmented message from python arrives as one message', async () => {
@@ -188,6 +201,12 @@ describe('our client with a python-websockets server', () => {
       const ws = await connect('/close');
       ws.send('close please');
       expect(await closed(ws)).toEqual({ code: 4006, reason: 'py-server-bye' });
+    });
+
+    test('python agrees to the permessage-deflate our client offers by default', async () => {
+      const ws = await connect('/echo');
+      expect(ws.extensions).toBe('permessage-deflate');
+      ws.terminate();
     });
 
     test('the subprotocol python picks is the one the client reports', async () => {

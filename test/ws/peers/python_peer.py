@@ -3,8 +3,9 @@
     python_peer.py client URL SCENARIO   runs SCENARIO against our server, prints one JSON line
     python_peer.py server                serves on 127.0.0.1, prints its port, runs until stdin closes
 
-Debian's python3-websockets is used as shipped: no extension is disabled, so the client
-offers permessage-deflate and our server must decline it.
+Debian's python3-websockets is used as shipped: no extension is disabled, so both the
+client and the server offer or accept permessage-deflate, and the report names what was
+agreed.
 """
 import asyncio
 import json
