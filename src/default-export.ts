@@ -66,6 +66,7 @@ declare namespace WebSocket {
   export type HeartbeatOptions = api.HeartbeatOptions;
   export type Limits = api.Limits;
   export type MsgRecvArg = api.MsgRecvArg;
+  export type PerMessageDeflateOptions = api.PerMessageDeflateOptions;
   export type PublishOptions = api.PublishOptions;
   export type QueuedMsg = api.QueuedMsg;
   export type RawData = api.RawData;
