@@ -107,8 +107,13 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
     expect(highest).toBeLessThanOrEqual(4 * MiB);
   });
 
-  test('a peer that pings without reading is dropped once the pongs owed pass maxBufferedAmount', async () => {
-    const { peer, ws } = await stalledPeer({ maxBufferedAmount: 1 * MiB });
+  /**
+   * A peer that never reads sends pings until the server cuts it off (or 256 MiB have gone
+   * out). The server's reset may reach the peer mid-write (ECONNRESET): that ends the loop
+   * too, where awaiting once(socket, 'drain') would reject with it.
+   */
+  async function pingFlood(options: { maxBufferedAmount?: number }) {
+    const { peer, ws } = await stalledPeer(options);
     const errors: (Error & { code?: string })[] = [];
     ws.on('error', (error) => errors.push(error));
     const wsClosed = closed(ws);
@@ -120,38 +125,25 @@ describe.each(backends)('backpressure toward a peer that stops reading (%s)', (b
       Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))),
     );
     let written = 0;
-    // Enough to fill the kernel's buffers many times over: without the limit it never ends.
-    // The server's reset may reach the peer mid-write (ECONNRESET): that ends the loop too,
-    // where awaiting once(socket, 'drain') would reject with it.
     while (open && !peer.socket.destroyed && written < 256 * MiB) {
       if (!peer.socket.write(pings)) await Promise.race([drainOf(peer.socket), wsClosed]);
       written += pings.length;
     }
-    expect((await wsClosed).code).toBe(1006);
-    expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
+    return { code: (await wsClosed).code, errors: errors.map((e) => e.code), written };
+  }
+
+  test('a peer that pings without reading is dropped once the pongs owed pass maxBufferedAmount', async () => {
+    const { code, errors, written } = await pingFlood({ maxBufferedAmount: 1 * MiB });
+    expect(code).toBe(1006);
+    expect(errors).toEqual(['WS_ERR_BUFFER_FULL']);
     expect(written).toBeLessThan(64 * MiB);
   });
 
   test('a ping flood is cut once the pongs owed pass 1 MiB, far under the default maxBufferedAmount', async () => {
-    const { peer, ws } = await stalledPeer({});
-    const errors: (Error & { code?: string })[] = [];
-    ws.on('error', (error) => errors.push(error));
-    const wsClosed = closed(ws);
-    let open = true;
-    void wsClosed.then(() => {
-      open = false;
-    });
-    const pings = Buffer.concat(
-      Array.from({ length: 512 }, () => frame(0x9, Buffer.alloc(125, 0x70))),
-    );
-    let written = 0;
     // maxBufferedAmount (128 MiB) alone would let this run past 80 MiB of pings.
-    while (open && !peer.socket.destroyed && written < 256 * MiB) {
-      if (!peer.socket.write(pings)) await Promise.race([drainOf(peer.socket), wsClosed]);
-      written += pings.length;
-    }
-    expect((await wsClosed).code).toBe(1006);
-    expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
+    const { code, errors, written } = await pingFlood({});
+    expect(code).toBe(1006);
+    expect(errors).toEqual(['WS_ERR_BUFFER_FULL']);
     expect(written).toBeLessThan(24 * MiB);
   });
 
