@@ -118,7 +118,8 @@ describe.each(backends)('our server with headless Chromium (%s)', (backend) => {
     );
     expect(results).toHaveLength(SIZES.length * 2);
     expect(results.filter((r) => !r.ok)).toEqual([]);
-  });
+    // Building and comparing 16 MiB byte by byte in the page takes seconds on a busy machine.
+  }, 90_000);
 
   test('a close from the browser carries its code and reason to both ends', async () => {
     const connection = once(wss, 'connection');
