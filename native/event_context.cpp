@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "hook_calls.h"
 #include "layout.h"
 
 namespace {
@@ -140,55 +141,24 @@ bool EventContextWrap::Alive(Napi::Env env) {
 ssize_t EventContextWrap::OnRecv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int flags,
                                  void* ud) {
   EventContextWrap* self = From(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
-  if (scope.Failed(view)) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-  int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
-  const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
-  if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-  if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
-  return static_cast<ssize_t>(n);
+  std::optional<ssize_t> n =
+      CallRecvHook(*self->scope_, kRecv, self->scratch_[kRecvBuf], buf, len, flags);
+  if (!n) wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  return n.value_or(-1);
 }
 
 ssize_t EventContextWrap::OnSend(wslay_event_context_ptr ctx, const uint8_t* data, size_t len,
                                  int flags, void* ud) {
   EventContextWrap* self = From(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
-  if (scope.Failed(view)) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-  int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
-  if (n < -1 || n > static_cast<int64_t>(len)) {
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-  }
-  return static_cast<ssize_t>(n);
+  std::optional<ssize_t> n =
+      CallSendHook(*self->scope_, kSend, self->scratch_[kSendBuf], data, len, flags);
+  if (!n) wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  return n.value_or(-1);
 }
 
 int EventContextWrap::OnGenmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* ud) {
   EventContextWrap* self = From(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
-  if (scope.Failed(view)) return -1;
-  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
-  const uint8_t* filled = ScratchBuffer::Filled(view, len);
-  if (rv != 0 || filled == nullptr) return -1;
-  std::memcpy(buf, filled, len);
-  return 0;
+  return CallGenmaskHook(*self->scope_, kGenmask, self->scratch_[kGenmaskBuf], buf, len);
 }
 
 ssize_t EventContextWrap::OnRead(wslay_event_context_ptr ctx, uint8_t* buf, size_t len,

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "hook_calls.h"
+
 namespace {
 enum HookSlot { kSend, kRecv, kGenmask };
 }  // namespace
@@ -45,42 +47,18 @@ bool FrameContextWrap::Alive(Napi::Env env) {
 
 ssize_t FrameContextWrap::OnSend(const uint8_t* data, size_t len, int flags, void* ud) {
   auto* self = static_cast<FrameContextWrap*>(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kSendBuf].CopyIn(env, data, len);
-  if (scope.Failed(view)) return -1;
-  int64_t n = CallScope::ToInt(scope.Call(kSend, {view, Napi::Number::New(env, flags)}));
-  if (n < -1 || n > static_cast<int64_t>(len)) return -1;
-  return static_cast<ssize_t>(n);
+  return CallSendHook(*self->scope_, kSend, self->scratch_[kSendBuf], data, len, flags)
+      .value_or(-1);
 }
 
 ssize_t FrameContextWrap::OnRecv(uint8_t* buf, size_t len, int flags, void* ud) {
   auto* self = static_cast<FrameContextWrap*>(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kRecvBuf].View(env, len);
-  if (scope.Failed(view)) return -1;
-  int64_t n = CallScope::ToInt(scope.Call(kRecv, {view, Napi::Number::New(env, flags)}));
-  const uint8_t* filled = n > 0 ? ScratchBuffer::Filled(view, static_cast<size_t>(n)) : nullptr;
-  if (n < -1 || n > static_cast<int64_t>(len) || (n > 0 && filled == nullptr)) return -1;
-  if (n > 0) std::memcpy(buf, filled, static_cast<size_t>(n));
-  return static_cast<ssize_t>(n);
+  return CallRecvHook(*self->scope_, kRecv, self->scratch_[kRecvBuf], buf, len, flags).value_or(-1);
 }
 
 int FrameContextWrap::OnGenmask(uint8_t* buf, size_t len, void* ud) {
   auto* self = static_cast<FrameContextWrap*>(ud);
-  CallScope& scope = *self->scope_;
-  Napi::Env env = scope.Env();
-  Napi::HandleScope handles(env);
-  Napi::Uint8Array view = self->scratch_[kGenmaskBuf].View(env, len);
-  if (scope.Failed(view)) return -1;
-  int64_t rv = CallScope::ToInt(scope.Call(kGenmask, {view}));
-  const uint8_t* filled = ScratchBuffer::Filled(view, len);
-  if (rv != 0 || filled == nullptr) return -1;
-  std::memcpy(buf, filled, len);
-  return 0;
+  return CallGenmaskHook(*self->scope_, kGenmask, self->scratch_[kGenmaskBuf], buf, len);
 }
 
 // send(hooks, fin, rsv, opcode, payloadLength, mask, data)
