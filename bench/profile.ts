@@ -3,9 +3,11 @@
  *
  *   node --import tsx bench/profile.ts parse|frame <contender> text|binary <size> [ms] [--top=30] [--tsx] [--perf]
  *   node --import tsx bench/profile.ts e2e <server> roundtrip|pipelined|connections <size> [ms] [...]
+ *   node --import tsx bench/profile.ts deflate <server> json|text [connections] [ms] [...]
  *
  * e.g. `bench/profile.ts parse native binary 16`, `bench/profile.ts e2e wslay-native pipelined 32`.
- * For e2e the server process is profiled while the usual load generator drives it.
+ * For e2e the server process is profiled while the usual load generator drives it; for
+ * deflate, a server with `perMessageDeflate: true` while bench/deflate/client.ts drives it.
  * By default it compiles src/ and bench/ with tsc into bench/results/.build first and profiles
  * that, as bench/run.ts measures it (see lib/build.ts); it also gives real line numbers,
  * where under tsx every line of a file reads as 2. `--tsx` profiles the sources through tsx.
@@ -21,6 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { build, script } from './lib/build.js';
 import { Child, REPO_ROOT } from './lib/child.js';
+import type { DeflateMessage } from './deflate/client.js';
 import type { MarkResult } from './e2e/client.js';
 import type { ServerKind, ServerStats } from './e2e/server.js';
 import { SCENARIOS, protoOf, spawnClient } from './e2e/suite.js';
@@ -162,6 +165,42 @@ function e2eTarget(
   };
 }
 
+function deflateTarget(
+  server: string,
+  compiled: boolean,
+  nodeArgs: string[],
+  kind: ServerKind,
+  message: DeflateMessage,
+  connections: number,
+  ms: number,
+): Target {
+  const child = new Child(server, { args: [kind, 'deflate'], tsx: !compiled, nodeArgs });
+  const { file, tsx } = script('deflate/client.ts');
+  const client = new Child(file, { label: 'deflate-client', tsx });
+  return {
+    child,
+    warm: async () => {
+      const { port } = await child.request<{ port: number }>({ op: 'start' });
+      await client.request({ op: 'open', port, connections, message });
+      await new Promise((r) => setTimeout(r, 300));
+      await client.request({ op: 'mark' });
+    },
+    measure: async () => {
+      const before = await child.request<ServerStats>({ op: 'stats' });
+      await new Promise((r) => setTimeout(r, ms));
+      const m = await client.request<{ msgs: number; elapsedMs: number }>({ op: 'mark' });
+      const after = await child.request<ServerStats>({ op: 'stats' });
+      const cpu = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;
+      return `${(m.msgs / m.elapsedMs).toFixed(1)}k msg/s, server CPU ${(cpu / m.msgs).toFixed(2)} µs/msg`;
+    },
+    close: async () => {
+      await client.request({ op: 'closeAll' });
+      await client.close();
+      await child.close();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const top = Number(process.argv.find((a) => a.startsWith('--top='))?.slice(6) ?? 30);
@@ -176,7 +215,18 @@ async function main(): Promise<void> {
     : ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'];
   if (compiled) build();
   let target: Target;
-  if (positional[0] === 'e2e') {
+  if (positional[0] === 'deflate') {
+    const [, kind = 'wslay-native', message = 'json', connections = '8', ms = '3000'] = positional;
+    target = deflateTarget(
+      script('e2e/server.ts').file,
+      compiled,
+      nodeArgs,
+      kind as ServerKind,
+      message as DeflateMessage,
+      Number(connections),
+      Number(ms),
+    );
+  } else if (positional[0] === 'e2e') {
     const [, kind = 'wslay-native', scenario = 'pipelined', size = '32', ms = '3000'] = positional;
     target = e2eTarget(
       script('e2e/server.ts').file,

@@ -42,6 +42,7 @@ export class DeflateExtension {
       (this.#isServer ? this.#params.serverMaxWindowBits : this.#params.clientMaxWindowBits) ?? 15,
       this.#ownNoContextTakeover,
       this.#config.zlibDeflateOptions,
+      this.#config.pools,
     );
     return this.#deflater.deflate(data);
   }
@@ -55,8 +56,8 @@ export class DeflateExtension {
     this.#inflater ??= new MessageInflater(
       (this.#isServer ? this.#params.clientMaxWindowBits : this.#params.serverMaxWindowBits) ?? 15,
       this.#isServer ? this.#params.clientNoContextTakeover : this.#params.serverNoContextTakeover,
-      this.#config.zlibInflateOptions,
       this.#maxPayload,
+      this.#config.pools,
     );
     const data = this.#inflater.inflate(payload);
     if (opcode === Opcode.TEXT_FRAME && !isUtf8(data)) {

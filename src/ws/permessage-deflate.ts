@@ -1,4 +1,4 @@
-import type { ZlibOptions } from 'node:zlib';
+import { constants, type ZlibOptions } from 'node:zlib';
 import * as check from '../validate.js';
 import {
   formatExtension,
@@ -6,6 +6,7 @@ import {
   type ExtensionOffers,
   type ExtensionParams,
 } from './extension-header.js';
+import { DEFAULT_CONTEXT_LIMITS, ZlibPools, defaultPools } from './zlib-contexts.js';
 
 /**
  * permessage-deflate (RFC 7692): its options and its negotiation, with the verdicts of the
@@ -23,8 +24,9 @@ export interface PerMessageDeflateOptions {
   /** A window size (8-15) to ask for or agree to; false: refuse offers that name one. */
   serverMaxWindowBits?: number | boolean;
   clientMaxWindowBits?: number | boolean;
-  /** Passed to zlib for compression (level, memLevel, strategy); windowBits is negotiated. */
+  /** zlib's `level`, `memLevel` and `strategy` for compressing; other keys are not used. */
   zlibDeflateOptions?: ZlibOptions;
+  /** Accepted for compatibility with ws; inflating has nothing to set (windows are negotiated). */
   zlibInflateOptions?: ZlibOptions;
   /**
    * Without context takeover on our side, messages smaller than this (bytes) are sent
@@ -36,6 +38,16 @@ export interface PerMessageDeflateOptions {
    * Here zlib runs synchronously, so no job ever waits in a queue.
    */
   concurrencyLimit?: number;
+  /**
+   * Not in ws. How many connections with context takeover may hold a compressor (about
+   * 260 KiB each) at once; the least recently used gives its compressor up. Without this or
+   * `maxLiveDecompressors`, every connection of the process shares one pool of 64
+   * compressors and 512 decompressors; with either, the server's (or client's) connections
+   * get a pool of their own.
+   */
+  maxLiveCompressors?: number;
+  /** Not in ws. The same for decompressors (about 40 KiB each); default 512. */
+  maxLiveDecompressors?: number;
 }
 
 /** The options, checked, with ws's defaults filled in. */
@@ -45,8 +57,9 @@ export interface DeflateConfig {
   serverMaxWindowBits: number | boolean | undefined;
   clientMaxWindowBits: number | boolean | undefined;
   zlibDeflateOptions: ZlibOptions;
-  zlibInflateOptions: ZlibOptions;
   threshold: number;
+  /** Where the connections' live zlib streams come from. */
+  pools: ZlibPools;
 }
 
 /** What both ends agreed to. Window bits are undefined where the default (15) applies. */
@@ -72,8 +85,33 @@ function windowBitsOption(value: unknown, name: string): number | boolean | unde
   return check.integerIn(value, 8, 15, name);
 }
 
-function zlibOptions(value: unknown, name: string): ZlibOptions {
-  return value === undefined ? {} : { ...(check.object(value, name) as ZlibOptions) };
+/** The zlib settings compression uses, checked here: zlib's own checks would abort. */
+function deflateOptions(value: unknown, name: string): ZlibOptions {
+  if (value === undefined) return {};
+  const options = check.object(value, name);
+  const setting = (key: string, min: number, max: number): number | undefined =>
+    options[key] === undefined
+      ? undefined
+      : check.integerIn(options[key], min, max, `${name}.${key}`);
+  return {
+    level: setting('level', constants.Z_MIN_LEVEL, constants.Z_MAX_LEVEL),
+    memLevel: setting('memLevel', constants.Z_MIN_MEMLEVEL, constants.Z_MAX_MEMLEVEL),
+    strategy: setting('strategy', constants.Z_DEFAULT_STRATEGY, constants.Z_FIXED),
+  };
+}
+
+function livePools(compressors: unknown, decompressors: unknown, name: (key: string) => string) {
+  if (compressors === undefined && decompressors === undefined) return defaultPools();
+  const limit = (value: unknown, key: string, fallback: number): number =>
+    value === undefined ? fallback : check.integerIn(value, 1, Number.MAX_SAFE_INTEGER, name(key));
+  return new ZlibPools({
+    compressors: limit(compressors, 'maxLiveCompressors', DEFAULT_CONTEXT_LIMITS.compressors),
+    decompressors: limit(
+      decompressors,
+      'maxLiveDecompressors',
+      DEFAULT_CONTEXT_LIMITS.decompressors,
+    ),
+  });
 }
 
 /**
@@ -88,6 +126,9 @@ export function resolveDeflateOptions(
   if (value === false) return null;
   const options = value === true ? {} : check.object(value, 'options.perMessageDeflate');
   const name = (key: string): string => `options.perMessageDeflate.${key}`;
+  if (options.zlibInflateOptions !== undefined) {
+    check.object(options.zlibInflateOptions, name('zlibInflateOptions'));
+  }
   if (options.concurrencyLimit !== undefined) {
     check.integerIn(options.concurrencyLimit, 1, Number.MAX_SAFE_INTEGER, name('concurrencyLimit'));
   }
@@ -102,12 +143,12 @@ export function resolveDeflateOptions(
     ),
     serverMaxWindowBits: windowBitsOption(options.serverMaxWindowBits, name('serverMaxWindowBits')),
     clientMaxWindowBits: windowBitsOption(options.clientMaxWindowBits, name('clientMaxWindowBits')),
-    zlibDeflateOptions: zlibOptions(options.zlibDeflateOptions, name('zlibDeflateOptions')),
-    zlibInflateOptions: zlibOptions(options.zlibInflateOptions, name('zlibInflateOptions')),
+    zlibDeflateOptions: deflateOptions(options.zlibDeflateOptions, name('zlibDeflateOptions')),
     threshold:
       options.threshold === undefined
         ? 1024
         : check.integerIn(options.threshold, 0, Number.MAX_SAFE_INTEGER, name('threshold')),
+    pools: livePools(options.maxLiveCompressors, options.maxLiveDecompressors, name),
   };
 }
 

@@ -268,4 +268,32 @@ describe.each(backends)('the client refuses bad permessage-deflate responses (%s
     await closed(ws);
     await closeServer(wss);
   });
+  test('with one live compressor and decompressor, many clients keep their messages intact', async () => {
+    const wss = await listen({
+      backend,
+      perMessageDeflate: { maxLiveCompressors: 1, maxLiveDecompressors: 1 },
+    });
+    wss.on('connection', (peer) => {
+      peer.on('message', (data, isBinary) => peer.send(data, { binary: isBinary }));
+    });
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { backend });
+        await new Promise((resolve) => ws.once('open', resolve));
+        return ws;
+      }),
+    );
+    // Each round repeats the last, so streams that kept their context refer back to it;
+    // taking turns makes every connection give up its streams between messages.
+    for (let round = 0; round < 3; round++) {
+      for (const [i, ws] of clients.entries()) {
+        const message = `client ${i}: ${'the same words again and again '.repeat(40)}`;
+        ws.send(message);
+        expect(String((await nextMessage(ws)).data)).toBe(message);
+      }
+    }
+    for (const ws of clients) ws.close();
+    await Promise.all(clients.map((ws) => closed(ws)));
+    await closeServer(wss);
+  });
 });

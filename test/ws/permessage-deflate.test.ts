@@ -11,11 +11,7 @@ import {
   type DeflateParams,
   type PerMessageDeflateOptions,
 } from '../../src/ws/permessage-deflate.js';
-import {
-  LIVE_DEFLATE_LIMIT,
-  MessageDeflater,
-  MessageInflater,
-} from '../../src/ws/zlib-contexts.js';
+import { MessageDeflater, MessageInflater, ZlibPools } from '../../src/ws/zlib-contexts.js';
 
 const MiB = 1024 * 1024;
 
@@ -194,6 +190,17 @@ describe('the perMessageDeflate option', () => {
     expect(resolveDeflateOptions(true, false)!.threshold).toBe(1024);
   });
 
+  test('live-stream limits give the connections a pool of their own; without, all share one', () => {
+    const shared = resolveDeflateOptions(true, false)!.pools;
+    expect(resolveDeflateOptions({ threshold: 10 }, true)!.pools).toBe(shared);
+    expect([shared.deflate.limit, shared.inflate.limit]).toEqual([64, 512]);
+    const own = resolveDeflateOptions({ maxLiveCompressors: 2 }, false)!.pools;
+    expect(own).not.toBe(shared);
+    expect([own.deflate.limit, own.inflate.limit]).toEqual([2, 512]);
+    const other = resolveDeflateOptions({ maxLiveDecompressors: 7 }, false)!.pools;
+    expect([other.deflate.limit, other.inflate.limit]).toEqual([64, 7]);
+  });
+
   test.each([
     [{ serverMaxWindowBits: 16 }, RangeError, /serverMaxWindowBits/],
     [{ clientMaxWindowBits: 7 }, RangeError, /clientMaxWindowBits/],
@@ -202,6 +209,13 @@ describe('the perMessageDeflate option', () => {
     [{ threshold: -1 }, RangeError, /threshold/],
     [{ concurrencyLimit: 0 }, RangeError, /concurrencyLimit/],
     [{ zlibDeflateOptions: 'fast' }, TypeError, /zlibDeflateOptions/],
+    [{ zlibDeflateOptions: { level: 10 } }, RangeError, /zlibDeflateOptions\.level/],
+    [{ zlibDeflateOptions: { memLevel: 0 } }, RangeError, /zlibDeflateOptions\.memLevel/],
+    [{ zlibDeflateOptions: { strategy: '1' } }, TypeError, /zlibDeflateOptions\.strategy/],
+    [{ zlibInflateOptions: 5 }, TypeError, /zlibInflateOptions/],
+    [{ maxLiveCompressors: 0 }, RangeError, /maxLiveCompressors/],
+    [{ maxLiveDecompressors: 2.5 }, RangeError, /maxLiveDecompressors/],
+    [{ maxLiveDecompressors: '512' }, TypeError, /maxLiveDecompressors/],
     ['yes', TypeError, /perMessageDeflate/],
   ])('%j is refused', (value, type, message) => {
     expect(() => resolveDeflateOptions(value, false)).toThrow(type);
@@ -218,20 +232,46 @@ describe('the zlib contexts', () => {
       }),
     );
 
-  test('a context-takeover pair stays in step when more pairs exist than may stay live', () => {
+  test.each([
+    ['compressors', { compressors: 3, decompressors: 100 }],
+    ['decompressors', { compressors: 100, decompressors: 3 }],
+    ['both', { compressors: 2, decompressors: 5 }],
+  ])('context-takeover pairs stay in step when more exist than may hold live %s', (_, limits) => {
+    const pools = new ZlibPools(limits);
     const pairs = Array.from(
-      { length: LIVE_DEFLATE_LIMIT + 8 },
-      () => [new MessageDeflater(10, false, {}), new MessageInflater(10, false, {}, MiB)] as const,
+      { length: 12 },
+      () =>
+        [
+          new MessageDeflater(10, false, {}, pools),
+          new MessageInflater(10, false, MiB, pools),
+        ] as const,
     );
-    for (let round = 0; round < 3; round++) {
+    // Each message repeats much of the one before it, so a compressor that kept its
+    // context refers back to it, and an inflater must have it to read the message.
+    for (let round = 0; round < 4; round++) {
       for (const [deflater, inflater] of pairs) {
-        expect(inflater.inflate(deflater.deflate(json(round)))).toEqual(json(round));
+        expect(inflater.inflate(deflater.deflate(json(round % 2)))).toEqual(json(round % 2));
       }
     }
     for (const [deflater, inflater] of pairs) {
       deflater.close();
       inflater.close();
     }
+  });
+
+  test('an inflater that gave up its stream reads back-references to its earlier messages', () => {
+    const pools = new ZlibPools({ compressors: 1, decompressors: 1 });
+    const deflater = new MessageDeflater(15, false, {});
+    const inflater = new MessageInflater(15, false, MiB, pools);
+    const other = new MessageInflater(15, false, MiB, pools);
+    const otherDeflater = new MessageDeflater(15, false, {});
+    inflater.inflate(deflater.deflate(json(1)));
+    // The other connection takes the only decompressor of the pool.
+    other.inflate(otherDeflater.deflate(json(2)));
+    const repeat = deflater.deflate(json(1));
+    expect(repeat.length).toBeLessThan(json(1).length / 10);
+    expect(inflater.inflate(repeat)).toEqual(json(1));
+    for (const closable of [deflater, inflater, other, otherDeflater]) closable.close();
   });
 
   test('later messages refer back to earlier ones: context takeover compresses repeats', () => {
@@ -243,7 +283,7 @@ describe('the zlib contexts', () => {
 
   test('an empty message after another is the single byte 0x00, as RFC 7692 §7.2.3.6 says', () => {
     const deflater = new MessageDeflater(15, false, {});
-    const inflater = new MessageInflater(15, false, {}, MiB);
+    const inflater = new MessageInflater(15, false, MiB);
     inflater.inflate(deflater.deflate(json(0)));
     const empty = deflater.deflate(Buffer.alloc(0));
     expect([...empty]).toEqual([0x00]);
@@ -264,16 +304,16 @@ describe('the zlib contexts', () => {
 
   test('inflating stops near the limit: 1009 for a bomb, 1007 for bytes that do not inflate', () => {
     const bomb = deflateRawSync(Buffer.alloc(64 * MiB), { finishFlush: constants.Z_SYNC_FLUSH });
-    const inflater = new MessageInflater(15, false, {}, MiB);
+    const inflater = new MessageInflater(15, false, MiB);
     expect(() => inflater.inflate(bomb.subarray(0, bomb.length - 4))).toThrow(
       expect.objectContaining({ statusCode: 1009 }) as Error,
     );
-    const other = new MessageInflater(15, true, {}, MiB);
+    const other = new MessageInflater(15, true, MiB);
     expect(() => other.inflate(Buffer.from([0xff, 0xfe, 0xfd]))).toThrow(
       expect.objectContaining({ statusCode: 1007 }) as Error,
     );
     // The shared stream that failed is replaced: the next connection inflates as usual.
-    const fresh = new MessageInflater(15, true, {}, MiB);
+    const fresh = new MessageInflater(15, true, MiB);
     expect(fresh.inflate(new MessageDeflater(15, true, {}).deflate(json(3)))).toEqual(json(3));
   });
 });
