@@ -3,14 +3,16 @@
  *
  *   node --import tsx bench/render.ts [bench/results/latest-full.json]
  *
- * The hand-written parts are included as they are: docs/benchmarks/summary.md after the
- * targets, method.md as the method, analysis.md (profiles and proposals) at the end.
+ * The hand-written parts are included as they are: docs/benchmarks/targets.md says how the
+ * targets are grouped and what limits each, summary.md follows the targets, method.md is the
+ * method, analysis.md (profiles and proposals) comes at the end.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './lib/child.js';
 import { ratioChart, valueChart, type Group } from './lib/svg.js';
-import { formatValue, sizeLabel } from './lib/targets.js';
+import { sizeName } from './broadcast/suite.js';
+import { formatValue, sizeLabel, type TargetStatus } from './lib/targets.js';
 import type { RunResults } from './run.js';
 
 const DOC = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -52,11 +54,11 @@ function us(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(1)} ms` : `${v.toFixed(0)} µs`;
 }
 
-function table(head: string[], rows: string[][]): string {
+/** A Markdown table; columns other than the first and those in `text` are right-aligned. */
+function table(head: string[], rows: string[][], text: number[] = []): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join(
-    '\n',
-  );
+  const align = head.map((_, i) => (i === 0 || text.includes(i) ? '---' : '---:'));
+  return [line(head), line(align), ...rows.map(line)].join('\n');
 }
 
 const MICRO_NAMES: Record<string, string> = {
@@ -323,6 +325,176 @@ function memoryChart(r: RunResults): string {
   });
 }
 
+const TARGETS = path.join(ASSETS, 'targets.md');
+
+interface TargetGroup {
+  title: string;
+  intro: string[];
+  /** Target id → what limits it, in the order of the file. */
+  why: Map<string, string>;
+}
+
+/** docs/benchmarks/targets.md: the tables of targets, and what limits each. */
+function targetGroups(): TargetGroup[] {
+  if (!fs.existsSync(TARGETS)) return [];
+  const text = fs.readFileSync(TARGETS, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+  const groups: TargetGroup[] = [];
+  let last: string | null = null;
+  for (const line of text.split('\n')) {
+    const heading = /^## (.+)$/.exec(line);
+    const item = /^- `([^`]+)`: ?(.*)$/.exec(line);
+    const group = groups.at(-1);
+    if (heading) {
+      groups.push({ title: heading[1]!, intro: [], why: new Map() });
+      last = null;
+    } else if (group === undefined) {
+      continue;
+    } else if (item) {
+      last = item[1]!;
+      group.why.set(last, item[2]!);
+    } else if (last !== null && /^\s+\S/.test(line)) {
+      group.why.set(last, `${group.why.get(last)!} ${line.trim()}`);
+    } else if (line.trim() !== '' && group.why.size === 0) {
+      group.intro.push(line.trim());
+    }
+  }
+  return groups;
+}
+
+function targetRow(t: TargetStatus): string[] {
+  const worst = t.cases.find((c) => c.value === t.measured);
+  const values = t.cases.map((c) => c.value).filter(Number.isFinite);
+  const range =
+    values.length > 1
+      ? `${formatValue(Math.min(...values), t.unit)} – ${formatValue(Math.max(...values), t.unit)} (${values.length})`
+      : '';
+  return [
+    t.target,
+    t.measured === null ? '–' : `${formatValue(t.measured, t.unit)} (${worst?.label ?? ''})`,
+    range,
+    t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**',
+  ];
+}
+
+/** The targets, grouped as docs/benchmarks/targets.md says, each with what limits it. */
+function targetsSection(r: RunResults): string {
+  const out: string[] = [];
+  const byId = new Map(r.targets.map((t) => [t.id, t]));
+  const listed = new Set<string>();
+  const ratios = r.broadcast?.ratios ?? {};
+  const fill = (why: string) =>
+    why.replace(/\{broadcast:([^}]+)\}/g, (_, key: string) => ratio(ratios[key]));
+  for (const group of targetGroups()) {
+    const rows: string[][] = [];
+    for (const [id, why] of group.why) {
+      listed.add(id);
+      const t = byId.get(id);
+      if (t !== undefined) rows.push([...targetRow(t), fill(why)]);
+    }
+    out.push(`### ${group.title}`, '');
+    if (group.intro.length > 0) out.push(group.intro.join(' '), '');
+    out.push(
+      rows.length === 0
+        ? 'Not measured in this run.'
+        : table(
+            ['target', 'worst case measured', 'all cases', 'status', 'what limits it'],
+            rows,
+            [4],
+          ),
+      '',
+    );
+  }
+  const rest = r.targets.filter((t) => !listed.has(t.id));
+  if (rest.length > 0) {
+    if (listed.size > 0) out.push('### Earlier targets', '');
+    out.push(
+      table(['target', 'worst case measured', 'all cases', 'status'], rest.map(targetRow)),
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+const WAYS: Record<string, string> = {
+  forEach: '`clients.forEach(send)`',
+  raw: 'raw write of the frame',
+  broadcast: '`broadcast()`',
+  publish: '`publish()`',
+};
+
+function broadcastSection(r: RunResults): string {
+  const b = r.broadcast!;
+  const c = b.config;
+  const out: string[] = [
+    `Idle connections to each server (${c.connections.toLocaleString('en-US')} for 32 B, ` +
+      `${c.bigConnections.toLocaleString('en-US')} for 64 KiB), held by ${c.clientProcesses} ` +
+      'receiving processes per server (raw sockets that only count bytes), all open at once; ' +
+      'one binary message is sent to all of them at a time. The ways of sending: on `ws`, ' +
+      '`wss.clients.forEach((ws) => ws.send(data))`, the baseline, and the frame encoded once and ' +
+      "written straight to each connection's socket (`ws._socket.write(frame)`: no WebSocket " +
+      'layer, the floor for a Node server); on ours, the same `forEach` loop, ' +
+      "`wss.broadcast(data)` and `wss.publish('all', data)` (every connection subscribed). " +
+      `After one round of warm-up, ${c.rounds} round(s) visit the servers and the ways in a ` +
+      'shuffled order. "call" is how long the sending call takes; "written" runs until every ' +
+      'connection\'s `bufferedAmount` is 0 (all handed to the kernel); "all delivered" runs ' +
+      'from the start of the call (server clock) to the last byte reaching the last connection ' +
+      '(client clock, the same machine). Medians over rounds; "vs ws" is the median of ' +
+      "per-round ratios of `ws`'s `forEach` delivery time over this one's (above 1: faster). " +
+      '"server CPU" is what the server process spent until "written", in user space ' +
+      '(JavaScript, V8, the addon) and in the kernel; "receivers\' CPU" what the receiving ' +
+      'processes spent together until the end: less than "all delivered" means reading was ' +
+      'not the limit.',
+    '',
+  ];
+  for (const size of [32, 64 * 1024]) {
+    const cells = b.cells.filter((x) => x.size === size);
+    if (cells.length === 0) continue;
+    const name = sizeName(size);
+    out.push(`**${name} to ${cells[0]!.connections.toLocaleString('en-US')} connections**`, '');
+    out.push(
+      table(
+        [
+          'server',
+          'way',
+          'call',
+          'written',
+          'all delivered',
+          'vs ws',
+          'server CPU: user + system',
+          "receivers' CPU",
+        ],
+        cells.map((x) => {
+          const key = x.server === 'ws' ? `${x.mode} ${name}` : `${x.server} ${x.mode} ${name}`;
+          const vs = x.server === 'ws' && x.mode === 'forEach' ? '1.00×' : ratio(b.ratios[key]);
+          return [
+            SERVER_NAMES[x.server] ?? x.server,
+            WAYS[x.mode] ?? x.mode,
+            `${x.loopMs.toFixed(1)} ms`,
+            `${x.writtenMs.toFixed(0)} ms`,
+            `${x.deliverMs.toFixed(0)} ms`,
+            vs,
+            `${x.serverUserMs.toFixed(0)} + ${x.serverSystemMs.toFixed(0)} ms`,
+            `${x.clientCpuMs.toFixed(0)} ms`,
+          ];
+        }),
+        [1],
+      ),
+      '',
+    );
+  }
+  const rss = Object.entries(b.rssPerConn).map(
+    ([k, v]) =>
+      `${SERVER_NAMES[k] ?? k} ${(v / 1024).toFixed(1)} KiB` +
+      (k === 'ws' ? '' : ` (${ratio(b.ratios[`${k} rss/ws`])})`),
+  );
+  out.push(
+    'RSS per connection after the 32 B rounds (full collections, against the server before ' +
+      `any connection): ${rss.join(', ')}.`,
+    '',
+  );
+  return out.join('\n');
+}
+
 export function render(r: RunResults, source: string): string[] {
   fs.mkdirSync(ASSETS, { recursive: true });
   const written: string[] = [];
@@ -346,26 +518,7 @@ export function render(r: RunResults, source: string): string[] {
   );
 
   doc.push('## Targets', '');
-  doc.push(
-    table(
-      ['target', 'worst case measured', 'all cases', 'status'],
-      r.targets.map((t) => {
-        const worst = t.cases.find((c) => c.value === t.measured);
-        const values = t.cases.map((c) => c.value).filter(Number.isFinite);
-        const range =
-          values.length > 1
-            ? `${formatValue(Math.min(...values), t.unit)} – ${formatValue(Math.max(...values), t.unit)} (${values.length})`
-            : '';
-        return [
-          t.target,
-          t.measured === null ? '–' : `${formatValue(t.measured, t.unit)} (${worst?.label ?? ''})`,
-          range,
-          t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**',
-        ];
-      }),
-    ),
-    '',
-  );
+  doc.push(targetsSection(r));
 
   const summary = path.join(ASSETS, 'summary.md');
   if (fs.existsSync(summary)) doc.push(fs.readFileSync(summary, 'utf8').trim(), '');
@@ -457,6 +610,10 @@ export function render(r: RunResults, source: string): string[] {
     doc.push('## 5. Memory under hostile peers', '');
     doc.push(hostileSection(r));
   }
+  if (r.broadcast) {
+    doc.push('## 6. One message to many connections', '');
+    doc.push(broadcastSection(r));
+  }
   if (fs.existsSync(ANALYSIS)) {
     doc.push(fs.readFileSync(ANALYSIS, 'utf8').trim(), '');
   }
@@ -466,7 +623,7 @@ export function render(r: RunResults, source: string): string[] {
       '```sh',
       'npm run bench               # quick mode: smoke test, < 2 minutes, prints a summary',
       'npm run bench -- --full     # this report: writes bench/results/*.json, renders this file',
-      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory, hostile',
+      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory, broadcast, hostile, …',
       'node --import tsx bench/render.ts bench/results/latest-full.json   # re-render only',
       'node --import tsx bench/profile.ts parse native binary 16 3000         # V8 CPU profile of one case',
       'node --import tsx bench/profile.ts parse native binary 16 3000 --perf  # native profile (Linux perf)',

@@ -5,20 +5,32 @@
  *
  * - `forEach`: `wss.clients.forEach((ws) => ws.send(data))`, the loop `ws` users write;
  * - `broadcast`: `wss.broadcast(data)` (this package only);
- * - `publish`: `wss.publish('all', data)`, every connection subscribed to 'all' (ditto).
+ * - `publish`: `wss.publish('all', data)`, every connection subscribed to 'all' (ditto);
+ * - `raw` (`ws` only): the frame, encoded once, written straight to each connection's socket
+ *   (`ws._socket.write(frame)`): no WebSocket layer at all, the floor for any Node server.
  *
  * Requests: `{ op: 'start' }` → `{ port }`; `{ op: 'send', mode, size }` → when the call began
- * (epoch ms) and how long it took; `{ op: 'connections' }`; `{ op: 'memory' }` → RSS and heap after full collections.
+ * (epoch ms) and how long it took; `{ op: 'written' }` → ms from the start of that call until
+ * every connection's `bufferedAmount` was 0 (all of it handed to the kernel), and the CPU
+ * time (user, system) this process spent until then;
+ * `{ op: 'connections' }`; `{ op: 'memory' }` → RSS after full collections.
  */
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
-import { payload } from '../lib/frames.js';
+import { OPCODE_BINARY, payload, unmaskedFrame } from '../lib/frames.js';
 
 export type BroadcastServerKind = 'wslay-native' | 'wslay-fallback' | 'ws';
-export type BroadcastMode = 'forEach' | 'broadcast' | 'publish';
+export type BroadcastMode = 'forEach' | 'broadcast' | 'publish' | 'raw';
+
+interface AnyClient {
+  send(data: Buffer, options: { binary: boolean }): unknown;
+  readonly bufferedAmount: number;
+  /** ws's socket (not part of its documented API, but stable since ws 1). */
+  _socket?: { write(data: Buffer): boolean };
+}
 
 interface AnyServer {
-  clients: Set<{ send(data: Buffer, options: { binary: boolean }): unknown }>;
+  clients: Set<AnyClient>;
   broadcast?(data: Buffer, options: { binary: boolean }): number;
   publish?(topic: string, data: Buffer, options: { binary: boolean }): number;
   address(): { port: number } | string | null;
@@ -59,18 +71,58 @@ async function start(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface Written {
+  /** ms from the start of the call until every connection had nothing buffered. */
+  writtenMs: number;
+  /** CPU ms of this process over that time: user (JavaScript, V8, the addon) and system. */
+  userMs: number;
+  systemMs: number;
+}
+
+/** Resolves once every client in `clients` has nothing buffered. */
+function whenWritten(clients: AnyClient[], t0: number, cpu: NodeJS.CpuUsage): Promise<Written> {
+  // Once at 0 a client stays there (nothing else is sent), so a cursor suffices.
+  let next = 0;
+  return new Promise((resolve) => {
+    const check = () => {
+      while (next < clients.length && clients[next]!.bufferedAmount === 0) next++;
+      if (next < clients.length) {
+        setImmediate(check);
+        return;
+      }
+      const used = process.cpuUsage(cpu);
+      resolve({
+        writtenMs: performance.now() - t0,
+        userMs: used.user / 1000,
+        systemMs: used.system / 1000,
+      });
+    };
+    setImmediate(check);
+  });
+}
+
+let written: Promise<Written> = Promise.resolve({ writtenMs: 0, userMs: 0, systemMs: 0 });
+
 function send(mode: BroadcastMode, size: number): { startedAt: number; loopMs: number } {
   const data = payload('binary', size);
   const options = { binary: true };
+  const clients = [...server.clients];
+  const frame = mode === 'raw' ? unmaskedFrame(OPCODE_BINARY, data) : data;
+  // The garbage of earlier rounds is not collected during this one.
+  gc?.();
+  const cpu = process.cpuUsage();
   const startedAt = performance.timeOrigin + performance.now();
   const t0 = performance.now();
   if (mode === 'forEach') server.clients.forEach((ws) => ws.send(data, options));
   else if (mode === 'broadcast') server.broadcast!(data, options);
-  else server.publish!('all', data, options);
-  return { startedAt, loopMs: performance.now() - t0 };
+  else if (mode === 'publish') server.publish!('all', data, options);
+  else server.clients.forEach((ws) => ws._socket!.write(frame));
+  const loopMs = performance.now() - t0;
+  written = whenWritten(clients, t0, cpu);
+  return { startedAt, loopMs };
 }
-
-const gc = (globalThis as { gc?: () => void }).gc;
 
 serve(async (body) => {
   switch (body.op) {
@@ -78,6 +130,8 @@ serve(async (body) => {
       return { port: await start() };
     case 'send':
       return send(body.mode as BroadcastMode, body.size as number);
+    case 'written':
+      return await written;
     case 'connections':
       return { connections };
     case 'memory':

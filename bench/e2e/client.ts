@@ -10,10 +10,8 @@
  *   more for each echo) until `close`;
  * - `{ op: 'mark' }`: what happened since the previous mark (messages, latencies, CPU);
  * - `{ op: 'close' }`;
- * - `{ op: 'idle', port, proto, count }`: opens `count` connections that send nothing;
- * - `{ op: 'expect', bytes }`: from now on, counts what each idle connection receives;
- *   `{ op: 'received' }` resolves once each has `bytes`, with the time (epoch ms) the last
- *   one did (for the broadcast benchmark).
+ * - `{ op: 'idle', port, proto, count }`: opens `count` connections that send nothing (for
+ *   the memory benchmark).
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -194,24 +192,7 @@ class Load {
 }
 
 let load: Load | null = null;
-let idle: net.Socket[] = [];
-
-/** What the idle connections are expected to receive, and when the last of them has. */
-let received: Promise<void> = Promise.resolve();
-let expecting: { bytes: number; missing: number; doneAt: number; done: () => void } | null = null;
-const receivedBytes = new WeakMap<net.Socket, number>();
-
-function countIdle(this: net.Socket, chunk: Buffer): void {
-  const e = expecting;
-  if (e === null) return;
-  const before = receivedBytes.get(this) ?? 0;
-  const after = before + chunk.length;
-  receivedBytes.set(this, after);
-  if (before < e.bytes && after >= e.bytes && --e.missing === 0) {
-    e.doneAt = performance.timeOrigin + performance.now();
-    e.done();
-  }
-}
+const idle: net.Socket[] = [];
 
 serve(async (body) => {
   switch (body.op) {
@@ -237,27 +218,8 @@ serve(async (body) => {
       idle.push(
         ...(await connectMany(body.port as number, body.proto as Proto, body.count as number, 100)),
       );
-      for (const s of idle) {
-        s.on('error', () => {});
-        s.on('data', countIdle);
-      }
+      for (const s of idle) s.on('error', () => {});
       return { open: idle.length };
-    case 'expect': {
-      for (const s of idle) receivedBytes.set(s, 0);
-      let done = () => {};
-      const finished = new Promise<void>((resolve) => (done = resolve));
-      expecting = { bytes: body.bytes as number, missing: idle.length, doneAt: 0, done };
-      received = finished;
-      return null;
-    }
-    case 'received': {
-      await received;
-      return { doneAt: expecting!.doneAt };
-    }
-    case 'closeIdle':
-      for (const s of idle) s.destroy();
-      idle = [];
-      return null;
     default:
       throw new Error(`unknown op ${String(body.op)}`);
   }

@@ -1,4 +1,5 @@
 /** The project's performance targets, checked against one run's ratios. Never asserted. */
+import type { BroadcastResult } from '../broadcast/suite.js';
 import type { DeflateResult } from '../deflate/suite.js';
 import type { E2eResult } from '../e2e/suite.js';
 import type { HostileResult } from '../memory/hostile.js';
@@ -29,6 +30,7 @@ export interface Results {
   e2e?: E2eResult;
   memory?: MemoryResult;
   hostile?: HostileResult;
+  broadcast?: BroadcastResult;
   deflate?: DeflateResult;
 }
 
@@ -228,6 +230,49 @@ export function evaluateTargets(r: Results): TargetStatus[] {
         0.8,
         'min',
         e2e(null, null, 'wslay-fallback/ws'),
+      ),
+    );
+  }
+  if (r.broadcast) {
+    const ratios = r.broadcast.ratios;
+    const ours = (modes: string[], size: string) =>
+      ['wslay-native', 'wslay-fallback'].flatMap((k) =>
+        modes
+          .filter((m) => ratios[`${k} ${m} ${size}`] !== undefined)
+          .map((m) => ({ label: `${k} ${m}`, value: ratios[`${k} ${m} ${size}`]! })),
+      );
+    const to = (size: string) =>
+      `${size} to ${(size === '32 B' ? r.broadcast!.config.connections : r.broadcast!.config.bigConnections).toLocaleString('en-US')}`;
+    out.push(
+      status(
+        'broadcast-32b',
+        `Broadcast ${to('32 B')}: broadcast()/publish() ≥ 2× ws's forEach`,
+        2,
+        'min',
+        ours(['broadcast', 'publish'], '32 B'),
+      ),
+      status(
+        'broadcast-32b-foreach',
+        `Broadcast ${to('32 B')}: our forEach ≥ 1× ws's forEach`,
+        1,
+        'min',
+        ours(['forEach'], '32 B'),
+      ),
+      status(
+        'broadcast-rss',
+        'Broadcast: RSS per connection afterwards ≤ 1.1× ws',
+        1.1,
+        'max',
+        ['wslay-native', 'wslay-fallback']
+          .filter((k) => ratios[`${k} rss/ws`] !== undefined)
+          .map((k) => ({ label: k, value: ratios[`${k} rss/ws`]! })),
+      ),
+      status(
+        'broadcast-64k',
+        `Broadcast ${to('64 KiB')}: broadcast()/publish() ≥ 2× ws's forEach`,
+        2,
+        'min',
+        ours(['broadcast', 'publish'], '64 KiB'),
       ),
     );
   }
