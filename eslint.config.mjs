@@ -14,6 +14,8 @@ export default tseslint.config(
       '.scratch/',
       'reports/',
       '.stryker-tmp/',
+      // Benchmark output: a running benchmark compiles src/ and bench/ there.
+      'bench/results/',
     ],
   },
   js.configs.recommended,
