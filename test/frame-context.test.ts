@@ -137,6 +137,34 @@ describe.each(backends)('frame API (%s)', (backend) => {
     expect(total).toBe(65536);
   });
 
+  test('the 16-bit length form carries 126 bytes and up; a shorter one in it is refused', () => {
+    const f = framer({ input: [Buffer.concat([hex('82 7e 00 7e'), Buffer.alloc(126, 5)])] });
+    let total = 0;
+    for (let frame = f.ctx.recv(); frame !== null && total < 126; frame = f.ctx.recv()) {
+      expect(frame.payloadLength).toBe(126);
+      total += frame.data.length;
+    }
+    expect(total).toBe(126);
+    const shorter = framer({ input: [Buffer.concat([hex('82 7e 00 7d'), Buffer.alloc(125)])] });
+    expect(() => shorter.ctx.recv()).toThrow(WslayError);
+  });
+
+  test.each([
+    [125, '827d'],
+    [126, '827e007e'],
+    [65535, '827effff'],
+    [0x10102, '827f0000000000010102'],
+  ])('a %i-byte payload is sent with the shortest length form', (length, header) => {
+    const f = framer();
+    const data = Buffer.alloc(length, 9);
+    expect(f.ctx.send({ fin: 1, rsv: 0, opcode: 2, payloadLength: length, mask: 0, data })).toBe(
+      length,
+    );
+    const out = f.out();
+    expect(out.subarray(0, header.length / 2).toString('hex')).toBe(header);
+    expect(out.subarray(header.length / 2)).toEqual(data);
+  });
+
   test('a 64-bit length with the top bit set is a protocol error', () => {
     const f = framer({ input: [hex('82 7f 80 00 00 00 00 00 00 00')] });
     expect(() => f.ctx.recv()).toThrow(WslayError);

@@ -68,6 +68,28 @@ describe('Utf8Validator', () => {
     expect(refusedChunk([Buffer.concat([head, bytes(0xf8)])]).refused).toBe(0);
   });
 
+  test('a long chunk may end inside any kind of sequence: the rest completes it', () => {
+    // First and last lead byte of each kind, with a continuation each accepts.
+    const sequences = [
+      [0xc2, 0x80],
+      [0xdf, 0xbf],
+      [0xe0, 0xa0, 0x80],
+      [0xef, 0xbf, 0xbf],
+      [0xf0, 0x90, 0x80, 0x80],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+    ];
+    const head = Buffer.alloc(40, 0x61);
+    for (const seq of sequences) {
+      for (let cut = 1; cut < seq.length; cut++) {
+        const first = Buffer.concat([head, bytes(...seq.slice(0, cut))]);
+        expect(refusedChunk([first, bytes(...seq.slice(cut))]), `${seq} cut at ${cut}`).toEqual({
+          refused: -1,
+          complete: true,
+        });
+      }
+    }
+  });
+
   test('agrees with a strict decoder on random input split at random points', () => {
     const rng = new Rng(7);
     const rand = () => rng.float();
