@@ -78,6 +78,26 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
     expect(() => s.ctx.queueClose(1000)).toThrow(/NO_MORE_MSG/);
   });
 
+  test('a fragmented message queued after a close fails with NO_MORE_MSG', () => {
+    const s = server();
+    s.ctx.queueClose(1000);
+    expect(() =>
+      s.ctx.queueFragmentedMsg({ opcode: 1, read: () => ({ n: 0, eof: true }) }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.NO_MORE_MSG }));
+    expect(s.ctx.getQueuedMsgCount()).toBe(1);
+  });
+
+  test('a ping whose payload is not UTF-8 is answered with a pong carrying it', () => {
+    // Only a close frame's reason must be UTF-8; a ping's payload is any bytes.
+    const s = server();
+    const c = client();
+    c.receive('89 04 ff fe 00 c0');
+    expect(c.ctx.getCloseSent()).toBe(false);
+    pump(c, s);
+    expect(s.messages()).toEqual([{ rsv: 0, opcode: 10, msg: 'fffe00c0', statusCode: 0 }]);
+    expect(s.ctx.getCloseSent()).toBe(false);
+  });
+
   test('a control frame over 125 bytes is refused with INVALID_ARGUMENT', () => {
     const s = server();
     expect(() => s.ctx.queueMsg({ opcode: 9, msg: new Uint8Array(126) })).toThrow(
