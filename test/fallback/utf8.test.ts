@@ -82,7 +82,10 @@ describe('Utf8Validator', () => {
     for (const seq of sequences) {
       for (let cut = 1; cut < seq.length; cut++) {
         const first = Buffer.concat([head, bytes(...seq.slice(0, cut))]);
-        expect(refusedChunk([first, bytes(...seq.slice(cut))]), `${seq} cut at ${cut}`).toEqual({
+        expect(
+          refusedChunk([first, bytes(...seq.slice(cut))]),
+          `${seq.join()} cut at ${cut}`,
+        ).toEqual({
           refused: -1,
           complete: true,
         });
