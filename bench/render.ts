@@ -12,7 +12,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './lib/child.js';
 import { ratioChart, valueChart, type Group } from './lib/svg.js';
 import { sizeName } from './broadcast/suite.js';
-import { formatValue, sizeLabel, type TargetStatus } from './lib/targets.js';
+import { evaluateTargets, formatValue, sizeLabel, type TargetStatus } from './lib/targets.js';
 import type { RunResults } from './run.js';
 
 const DOC = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
@@ -379,7 +379,9 @@ function targetRow(t: TargetStatus): string[] {
 /** The targets, grouped as docs/benchmarks/targets.md says, each with what limits it. */
 function targetsSection(r: RunResults): string {
   const out: string[] = [];
-  const byId = new Map(r.targets.map((t) => [t.id, t]));
+  // Evaluated again, so that a results file renders with the targets as they are defined now.
+  const targets = evaluateTargets(r);
+  const byId = new Map(targets.map((t) => [t.id, t]));
   const listed = new Set<string>();
   const ratios = r.broadcast?.ratios ?? {};
   const fill = (why: string) =>
@@ -404,7 +406,7 @@ function targetsSection(r: RunResults): string {
       '',
     );
   }
-  const rest = r.targets.filter((t) => !listed.has(t.id));
+  const rest = targets.filter((t) => !listed.has(t.id));
   if (rest.length > 0) {
     if (listed.size > 0) out.push('### Earlier targets', '');
     out.push(
@@ -473,7 +475,10 @@ function broadcastSection(r: RunResults): string {
             `${x.writtenMs.toFixed(0)} ms`,
             `${x.deliverMs.toFixed(0)} ms`,
             vs,
-            `${x.serverUserMs.toFixed(0)} + ${x.serverSystemMs.toFixed(0)} ms`,
+            // Runs before the suite took the server's CPU time have none.
+            x.serverUserMs === undefined
+              ? '–'
+              : `${x.serverUserMs.toFixed(0)} + ${x.serverSystemMs.toFixed(0)} ms`,
             `${x.clientCpuMs.toFixed(0)} ms`,
           ];
         }),

@@ -37,8 +37,11 @@ export interface BroadcastCell {
   writtenMs: number;
   /** Median ms until every connection had the whole message. */
   deliverMs: number;
-  /** Median CPU ms of the server until every byte was handed to the kernel: user, system. */
-  serverUserMs: number;
+  /**
+   * Median CPU ms of the server until every byte was handed to the kernel: user, system
+   * (absent from results written before the suite measured it).
+   */
+  serverUserMs: number | undefined;
   serverSystemMs: number;
   /** Median CPU ms the receiving processes spent together, from before the call to the end. */
   clientCpuMs: number;
