@@ -1,5 +1,6 @@
 import { MAX_CONTROL_PAYLOAD, StatusCode } from '../constants.js';
 import { isValidCloseCode } from './close-frame.js';
+import type { EngineChoice } from './engine-choice.js';
 import { verdict, type Verdict } from './protocol-error.js';
 
 /**
@@ -35,6 +36,8 @@ export class FrameScanner {
   /** Whether the peer's frames must be masked: it is a client. */
   readonly #expectMask: boolean;
   readonly #compression: boolean;
+  /** Told of every message that starts in a chunk, when the engine may change. */
+  readonly #choice: EngineChoice | null;
   /** The header being read, which may be split across reads. */
   readonly #header = new Uint8Array(14);
   #headerLength = 0;
@@ -50,11 +53,20 @@ export class FrameScanner {
   #lateCloseCode = 0;
   #verdict: Verdict | null = null;
 
-  /** `compression`: permessage-deflate was negotiated, so RSV1 may mark a data message. */
-  constructor(limit: number, role: 'server' | 'client', compression = false) {
+  /**
+   * `compression`: permessage-deflate was negotiated, so RSV1 may mark a data message.
+   * `choice` hears of each message whose header starts in the chunk being scanned.
+   */
+  constructor(
+    limit: number,
+    role: 'server' | 'client',
+    compression = false,
+    choice: EngineChoice | null = null,
+  ) {
     this.#limit = limit;
     this.#expectMask = role === 'server';
     this.#compression = compression;
+    this.#choice = choice;
   }
 
   /** ws's verdict on the first frame seen to break the protocol, or null. */
@@ -117,6 +129,8 @@ export class FrameScanner {
       // The first frame is wslay's to judge (its verdict on a frame that breaks more than
       // one rule comes first); each continuation costs its payload plus FRAME_COST.
       if (opcode === 1 || opcode === 2) {
+        if (!this.#inMessage && frameStart >= 0)
+          this.#choice?.messageStart(frameStart, payloadLength);
         this.#messageCost = payloadLength;
         this.#inMessage = !fin;
       } else if (opcode === 0 && this.#inMessage) {

@@ -5,9 +5,10 @@ import { ErrorCode, Opcode, Rsv, StatusCode } from '../constants.js';
 import { WslayError } from '../errors.js';
 import { EventContext, type Backend, type RecvFromListener } from '../event-context.js';
 import { encodeCloseFrame } from './close-frame.js';
-import { encodeFrame } from './frame-encoder.js';
+import { encodeFrame, encodeHeader } from './frame-encoder.js';
 import { State, transition } from './connection-state.js';
 import type { DeflateExtension } from './deflate-extension.js';
+import { EngineChoice, LARGE_FRAME } from './engine-choice.js';
 import { FrameScanner } from './frame-scanner.js';
 import { EMPTY_BUFFER } from '../empty.js';
 import { returnMemoryOf } from './memory-return.js';
@@ -70,6 +71,8 @@ const QUEUED_MESSAGE_COST = 64;
  * would make the process hold several times that limit; `ws` ends such a peer after 60.
  */
 const MAX_OWED_PONGS = 1024 * 1024;
+/** From this many bytes on, a flush writes its pieces as they are rather than joined. */
+const GATHER_LENGTH = 16 * 1024;
 
 interface Received {
   opcode: number;
@@ -103,6 +106,8 @@ export class IoLoop<Owner> {
   #listener: RecvFromListener | null = null;
   /** Looks at the incoming frame headers ahead of wslay, made with the first read. */
   #scanner: FrameScanner | null = null;
+  /** On the native backend: where the incoming traffic asks for the other engine. */
+  #choice: EngineChoice | null = null;
 
   #inbox: Received[] = [];
 
@@ -154,10 +159,16 @@ export class IoLoop<Owner> {
   #context(): EventContext | null {
     if (this.#state >= State.DESTROYED) return null;
     if (this.#ctx !== null) return this.#ctx;
+    this.#ctx = this.#makeContext(this.#options.backend);
+    return this.#ctx;
+  }
+
+  /** A context configured for this connection; null when it could not be made (failed). */
+  #makeContext(backend: Backend | undefined): EventContext | null {
     // No callbacks: the loop uses the batch paths recvFrom() and sendAll(), one call into
     // wslay per socket read and per flush; a client's masks come from the default genmask
     // unless the application gave its own (ws's generateMask).
-    const contextOptions = { backend: this.#options.backend };
+    const contextOptions = { backend };
     const generateMask = this.#options.generateMask;
     try {
       const ctx =
@@ -178,7 +189,6 @@ export class IoLoop<Owner> {
       // RSV1 marks a compressed message; wslay still refuses it on control and continuation
       // frames, and everywhere without the extension (1002).
       if (this.#options.deflate !== null) ctx.configSetAllowedRsvBits(Rsv.RSV1_BIT);
-      this.#ctx = ctx;
       return ctx;
     } catch (error) {
       // Out of memory in wslay: this connection fails, whoever asked (a read, a flush, send()).
@@ -260,6 +270,16 @@ export class IoLoop<Owner> {
       }
       rsv = Rsv.RSV1_BIT;
     }
+    // A server's large message goes out from the caller's buffer, as with ws: wslay would
+    // copy it into its queue and again into the output. Only its header is made here.
+    if (state === State.OPEN && data.length >= LARGE_FRAME && this.#options.role === 'server') {
+      const header = encodeHeader(opcode, data.length);
+      header[0]! |= rsv << 4;
+      const payload = Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      return this.#queueFrame(header, callback, payload);
+    }
     // Frames made here rather than by wslay: a server connection that has read nothing has
     // no context and needs none to send (a server's frames are not masked), and wslay sends
     // nothing more once its close is out (CLOSE_PENDING).
@@ -292,10 +312,12 @@ export class IoLoop<Owner> {
     return this.#queueFrame(frame, callback);
   }
 
-  #queueFrame(frame: Buffer, callback: SendCallback | undefined): boolean {
+  /** `payload`: the frame's payload, when `frame` is only its header. */
+  #queueFrame(frame: Buffer, callback: SendCallback | undefined, payload?: Buffer): boolean {
     const ctx = this.#ctx;
     if (ctx !== null && !this.#takeQueued(ctx)) return false;
     this.#putAhead(frame);
+    if (payload !== undefined) this.#putAhead(payload);
     if (callback !== undefined) this.#unflushed.push(callback);
     this.#scheduleFlush();
     return true;
@@ -363,24 +385,28 @@ export class IoLoop<Owner> {
     const state = this.#state;
     if (state !== State.OPEN && state !== State.CLOSE_REQUESTED && state !== State.CLOSE_SENT)
       return;
-    const ctx = this.#context();
+    let ctx = this.#context();
     if (ctx === null) return;
     // A close wslay queues on this read would go ahead of what it holds (and drop it).
     if (!this.#takeQueued(ctx)) return;
     // Nothing of ours can fail inside recvFrom(), so CALLBACK_FAILURE is wslay 1.1.1 reporting a frame it
     // cannot parse (a control frame over 125 bytes or fragmented, a length not in its
     // shortest form): it queues an empty close, where the peer is owed a 1002.
-    const scanner = (this.#scanner ??= new FrameScanner(
-      this.#options.maxPayload,
-      this.#options.role,
-      this.#options.deflate !== null,
-    ));
+    if (this.#scanner === null) {
+      this.#choice = ctx.backend === 'native' ? new EngineChoice() : null;
+      this.#scanner = new FrameScanner(
+        this.#options.maxPayload,
+        this.#options.role,
+        this.#options.deflate !== null,
+        this.#choice,
+      );
+    }
+    const scanner = this.#scanner;
+    this.#choice?.clear();
     const cut = scanner.scan(chunk);
     try {
       // Whatever wslay leaves unread after it stopped reading is past a close: dropped.
-      this.#listener ??= (opcode, msg, statusCode, rsv) =>
-        this.#received(ctx, opcode, msg, statusCode, rsv);
-      if (cut !== 0) ctx.recvFrom(cut < 0 ? chunk : chunk.subarray(0, cut), this.#listener);
+      this.#feed(chunk, cut < 0 ? chunk.length : cut);
     } catch (error) {
       if (!(error instanceof WslayError && error.code === ErrorCode.CALLBACK_FAILURE)) {
         this.#fail(error);
@@ -388,6 +414,9 @@ export class IoLoop<Owner> {
       }
       this.#closeAnswer = StatusCode.PROTOCOL_ERROR;
     }
+    if (this.#state >= State.DESTROYED) return;
+    // The engine may have changed while the chunk was fed.
+    ctx = this.#ctx!;
     if (cut >= 0 && ctx.getReadEnabled()) this.#refuse(ctx, scanner.refusal);
     if (!ctx.getReadEnabled() && !this.#stopReading(ctx)) return;
     if (ctx.wantWrite()) this.#scheduleFlush();
@@ -413,6 +442,55 @@ export class IoLoop<Owner> {
   }
 
   /**
+   * Hands `chunk[0, end)` to the engine with one `recvFrom()`, or with one per stretch where
+   * the traffic asks for the other engine (see EngineChoice), switching between them.
+   */
+  #feed(chunk: Buffer, end: number): void {
+    const listener = (this.#listener ??= (opcode, msg, statusCode, rsv) =>
+      this.#received(opcode, msg, statusCode, rsv));
+    let at = 0;
+    const switches = this.#choice?.switches;
+    if (switches !== undefined) {
+      for (const offset of switches) {
+        if (offset >= end) break;
+        if (offset > at) this.#ctx!.recvFrom(chunk.subarray(at, offset), listener);
+        at = offset;
+        if (!this.#switchEngine()) break;
+      }
+    }
+    if (end > at)
+      this.#ctx!.recvFrom(
+        end === chunk.length && at === 0 ? chunk : chunk.subarray(at, end),
+        listener,
+      );
+  }
+
+  /**
+   * Moves the connection to the other engine at a message boundary, where an engine holds
+   * nothing but its configuration (made again for the new one) and the replies it queued
+   * (taken out first, so they leave in order). Not once a close is on its way either way,
+   * nor while reading or writing is stopped: from then on the engine stays. The parity of the
+   * two engines (docs/parity.md) is what makes the switch invisible to the peer.
+   */
+  #switchEngine(): boolean {
+    const ctx = this.#ctx!;
+    if (
+      !ctx.getReadEnabled() ||
+      !ctx.getWriteEnabled() ||
+      ctx.getCloseSent() ||
+      ctx.getCloseReceived() ||
+      !this.#takeQueued(ctx)
+    ) {
+      return false;
+    }
+    const next = this.#makeContext(ctx.backend === 'native' ? 'fallback' : 'native');
+    if (next === null) return false;
+    ctx.free();
+    this.#ctx = next;
+    return true;
+  }
+
+  /**
    * A frame the scanner found wslay must not see, or a message that did not inflate:
    * answered with `code`, reading stops.
    */
@@ -426,7 +504,7 @@ export class IoLoop<Owner> {
     ctx.shutdownRead();
   }
 
-  #received(ctx: EventContext, opcode: number, msg: Buffer, statusCode: number, rsv: number): void {
+  #received(opcode: number, msg: Buffer, statusCode: number, rsv: number): void {
     if (this.#inflateFailed) return;
     // recvFrom() hands out buffers the caller owns: no copy needed.
     if (opcode !== Opcode.CONNECTION_CLOSE) {
@@ -438,7 +516,7 @@ export class IoLoop<Owner> {
           if (!(error instanceof InflateError)) throw error;
           // The messages wslay read after this one are past the failure: dropped.
           this.#inflateFailed = true;
-          this.#refuse(ctx, error.statusCode);
+          this.#refuse(this.#ctx!, error.statusCode);
           return;
         }
       }
@@ -571,7 +649,7 @@ export class IoLoop<Owner> {
     }
     const ctx = this.#context();
     if (ctx === null || (!ctx.wantWrite() && !closeRequested && this.#ahead.length === 0)) return;
-    let output: Buffer;
+    let output: Buffer[];
     try {
       output = this.#takeAhead(ctx.wantWrite() ? ctx.sendAll() : EMPTY_BUFFER);
       const request = this.#closeRequest;
@@ -580,7 +658,7 @@ export class IoLoop<Owner> {
         ctx.queueClose(request.code, request.reason);
         this.#enter(State.CLOSE_SENT);
         const close = ctx.sendAll();
-        output = output.length === 0 ? close : Buffer.concat([output, close]);
+        if (close.length > 0) output.push(close);
       }
     } catch (error) {
       this.#fail(error);
@@ -591,29 +669,47 @@ export class IoLoop<Owner> {
     this.#events.writable(this.#owner);
   }
 
-  /** The frames taken ahead of wslay, then `rest`; a lone frame is written as it is. */
-  #takeAhead(rest: Buffer): Buffer {
+  /** The frames taken ahead of wslay, then `rest`. */
+  #takeAhead(rest: Buffer): Buffer[] {
     const ahead = this.#ahead;
-    if (ahead.length === 0) return rest;
+    if (ahead.length === 0) return rest.length === 0 ? [] : [rest];
     this.#ahead = [];
     this.#aheadLength = 0;
-    if (ahead.length === 1 && rest.length === 0) return ahead[0]!;
     if (rest.length > 0) ahead.push(rest);
-    return Buffer.concat(ahead);
+    return ahead;
   }
 
-  /** One socket write for everything flushed; it completes the callbacks of what it holds. */
-  #write(output: Buffer): void {
+  /**
+   * One socket write for everything flushed; it completes the callbacks of what it holds.
+   * Small pieces are joined; from `GATHER_LENGTH` on they are written as they are with the
+   * socket corked (one writev), so that a large payload is not copied again.
+   */
+  #write(output: Buffer[]): void {
     const callbacks = this.#unflushed;
     this.#unflushed = [];
-    if (output.length === 0) return;
+    const count = output.length;
+    if (count === 0) return;
     const done =
       callbacks.length === 0
         ? undefined
         : (error?: Error | null) => {
             for (const callback of callbacks) callback(error ?? undefined);
           };
-    if (!this.#socket.write(output, done)) this.#socketBlocked = true;
+    const socket = this.#socket;
+    let total = 0;
+    for (const piece of output) total += piece.length;
+    let flowing: boolean;
+    if (count === 1) {
+      flowing = socket.write(output[0]!, done);
+    } else if (total < GATHER_LENGTH) {
+      flowing = socket.write(Buffer.concat(output, total), done);
+    } else {
+      socket.cork();
+      for (let i = 0; i < count - 1; i++) socket.write(output[i]!);
+      flowing = socket.write(output[count - 1]!, done);
+      socket.uncork();
+    }
+    if (!flowing) this.#socketBlocked = true;
   }
 
   #onDrain(): void {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { EventContext, WebSocket, WebSocketServer } from '../../src/index.js';
+import { LARGE_FRAME } from '../../src/ws/engine-choice.js';
 import { backends, closed, frame, parseFrames, portOf, RawPeer, until } from './helpers.js';
 import { messageText } from '../helpers/message-text.js';
 
@@ -190,6 +191,29 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     expect(recv).toHaveBeenCalledTimes(1);
     expect(send).toHaveBeenCalledTimes(1);
     expect(srv.writes.length - before).toBe(1);
+    await srv.close();
+  });
+
+  test("a server's large message is written from the sender's buffer, behind what wslay held", async () => {
+    const srv = await countingServer(backend);
+    const connection = once(srv.wss, 'connection');
+    const peer = await RawPeer.open(srv.port);
+    const [ws] = (await connection) as [WebSocket];
+    ws.on('message', () => ws.send('small reply'));
+    peer.write(frame(0x1, 'hi'));
+    await until(() => parseFrames(peer.received).length === 1);
+    const queued = vi.spyOn(EventContext.prototype, 'queueMsg');
+    const large = Buffer.alloc(LARGE_FRAME * 2, 7);
+    let sent = false;
+    ws.ping('before');
+    ws.send(large, () => {
+      sent = true;
+    });
+    await until(() => parseFrames(peer.received).length === 3 && sent);
+    expect(queued).toHaveBeenCalledTimes(1); // the ping alone
+    const frames = parseFrames(peer.received);
+    expect(frames.map((f) => f.opcode)).toEqual([0x1, 0x9, 0x2]);
+    expect(frames[2]!.payload.equals(large)).toBe(true);
     await srv.close();
   });
 
