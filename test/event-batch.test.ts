@@ -48,6 +48,24 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     expect(kept.map(String)).toEqual(['abc', 'xyz']);
   });
 
+  test('large messages, alone or with others in one read, come out intact and stay so', () => {
+    const server = EventContext.server({}, { backend });
+    const client = EventContext.client({}, { backend });
+    const sizes = [70_000, 20_000, 5, 100_000];
+    const payloads = sizes.map((n, k) => Buffer.alloc(n, k + 1));
+    for (const msg of payloads) client.queueMsg({ opcode: 2, msg });
+    const wire = client.sendAll();
+    const kept: Buffer[] = [];
+    // The first message alone, then the rest in one read, the last one cut short.
+    const first = 14 + sizes[0]!;
+    server.recvFrom(wire.subarray(0, first), (_op, msg) => kept.push(msg));
+    server.recvFrom(wire.subarray(first, wire.length - 10), (_op, msg) => kept.push(msg));
+    server.recvFrom(wire.subarray(wire.length - 10), (_op, msg) => kept.push(msg));
+    server.recvFrom(client.sendAll(), () => {});
+    expect(kept.map((m) => m.length)).toEqual(sizes);
+    kept.forEach((m, k) => expect(m.equals(payloads[k]!), `message ${k}`).toBe(true));
+  });
+
   test('a frame-level error is thrown after the messages before it are delivered', () => {
     const ctx = EventContext.client({}, { backend });
     const got: string[] = [];

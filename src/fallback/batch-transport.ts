@@ -32,6 +32,17 @@ class ByteSink {
     this.used = end;
   }
 
+  /**
+   * Takes `src` as the bytes written so far, without a copy, when nothing is written yet;
+   * false otherwise. A later append copies it into a larger spill buffer.
+   */
+  adopt(src: Uint8Array): boolean {
+    if (this.used !== 0) return false;
+    this.#spill = src;
+    this.used = src.length;
+    return true;
+  }
+
   /** Everything written, when it did not fit the caller's buffer; else null. */
   spilled(): Uint8Array | null {
     return this.#spill === null ? null : this.#spill.subarray(0, this.used);
@@ -135,6 +146,18 @@ export class BatchTransport implements EventHooks {
     // In RecvEntry order: MESSAGE, OFFSET, LENGTH.
     this.#entries.push(packMessageWord(opcode, rsv, statusCode), this.#bytes.used, msg.length);
     this.#bytes.append(msg);
+  }
+
+  /**
+   * A data message whose storage the engine hands over: kept as it is when it comes first
+   * in this call's output. Returns whether it was kept (else it was copied).
+   */
+  onMsgOwned(rsv: number, opcode: number, msg: Uint8Array): boolean {
+    const bytes = this.#bytes;
+    this.#entries.push(packMessageWord(opcode, rsv, 0), bytes.used, msg.length);
+    if (bytes.adopt(msg)) return true;
+    bytes.append(msg);
+    return false;
   }
 
   // The frame callbacks are off on the batch paths.

@@ -24,6 +24,8 @@ const DEFAULT_MAX_RECV_MSG_LENGTH = 2 ** 31 - 1;
 const MAX_CLOSE_REASON = 123;
 /** The read hook of a fragmented message is offered this many bytes per frame. */
 const FRAGMENT_SIZE = 4096;
+/** From this length on, recvFrom() takes a message's storage rather than a copy of it. */
+const OWNED_LENGTH = 16 * 1024;
 /** Below this, numbers are exact and sums of two of them compare correctly. */
 const SAFE = 2 ** 53;
 
@@ -441,7 +443,14 @@ export class FallbackEventEngine implements EventEngine {
     this.#msgActive = false;
     if (this.#callbacks & CallbackBit.MSG_RECV) {
       this.#error = 0;
-      hooks.onMsgRecv(this.#msgRsv, this.#msgOpcode, msg, 0);
+      // recvFrom() hands its messages to the caller for good: a large one may keep the
+      // storage it was assembled in rather than be copied out of it.
+      const owned =
+        hooks === this.#recvBatch && msg.length >= OWNED_LENGTH && this.#msgDirect === null
+          ? this.#msgBuffer.takeWhole()
+          : null;
+      if (owned === null) hooks.onMsgRecv(this.#msgRsv, this.#msgOpcode, msg, 0);
+      else this.#recvBatch!.onMsgOwned(this.#msgRsv, this.#msgOpcode, owned);
     }
     this.#msgDirect = null;
     this.#msgBuffer.clear();

@@ -45,6 +45,18 @@ export class MessageBuffer {
     return this.#buf.subarray(0, this.#length);
   }
 
+  /**
+   * The message, when it fills the storage exactly (as a message of one frame does): handed
+   * over, the storage forgotten, so that the caller may keep it without a copy. Else null.
+   */
+  takeWhole(): Uint8Array | null {
+    const buf = this.#buf;
+    if (this.#length !== buf.length || buf.length === 0) return null;
+    this.#buf = EMPTY_BYTES;
+    this.#length = 0;
+    return buf;
+  }
+
   get size(): number {
     return this.#length;
   }

@@ -35,3 +35,18 @@ test('clear() starts the next message empty, whether the buffer was small or lar
     expect([...b.view()]).toEqual([9, 10, 11, 12]);
   }
 });
+
+test('takeWhole() hands over a message that fills its storage, and starts the next afresh', () => {
+  const b = new MessageBuffer();
+  expect(b.takeWhole()).toBe(null);
+  const src = bytes(1000, 5);
+  b.append(src, 0, 400, 600);
+  expect(b.takeWhole()).toBe(null);
+  b.append(src, 400, 1000, 0);
+  const whole = b.takeWhole();
+  expect(whole !== null && Buffer.from(whole).equals(src)).toBe(true);
+  expect(b.size).toBe(0);
+  b.append(bytes(10), 0, 10, 0);
+  expect([...b.view()]).toEqual([...bytes(10)]);
+  expect(whole !== null && Buffer.from(whole).equals(src)).toBe(true);
+});
