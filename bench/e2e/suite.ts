@@ -25,6 +25,12 @@ export interface Scenario {
   inflight: number;
   /** Payload sizes of this scenario, when it does not run the configured ones. */
   sizes?: number[];
+  /**
+   * Floors on the configured warm-up and measuring times: a few hundred large messages need
+   * longer than a quick run gives, or the JIT's warm-up and one GC decide the ratio.
+   */
+  minWarmupMs?: number;
+  minDurationMs?: number;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -37,6 +43,8 @@ export const SCENARIOS: Scenario[] = [
     connections: 1,
     inflight: 4,
     sizes: [64 * 1024, 1 << 20],
+    minWarmupMs: 500,
+    minDurationMs: 1000,
   },
 ];
 
@@ -149,16 +157,16 @@ export async function runE2e(config: E2eConfig, log: (line: string) => void): Pr
         inflight: c.scenario.inflight,
         size: c.size,
       });
+      const durationMs = Math.max(config.durationMs, c.scenario.minDurationMs ?? 0);
       try {
-        await sleep(config.warmupMs);
+        await sleep(Math.max(config.warmupMs, c.scenario.minWarmupMs ?? 0));
         await client.request({ op: 'mark' });
         const before = await server.request<ServerStats>({ op: 'stats' });
-        await sleep(config.durationMs);
+        await sleep(durationMs);
         const mark = await client.request<MarkResult>({ op: 'mark' });
         const after = await server.request<ServerStats>({ op: 'stats' });
         // A smoke test must fail when a server stops echoing; a slow one is only reported.
-        if (mark.msgs === 0)
-          throw new Error(`${kind}: no echo in ${config.durationMs} ms (${key(c)})`);
+        if (mark.msgs === 0) throw new Error(`${kind}: no echo in ${durationMs} ms (${key(c)})`);
         return { mark, before, after };
       } finally {
         await client.request({ op: 'close' });
