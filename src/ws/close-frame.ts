@@ -14,15 +14,21 @@ export function isValidCloseCode(code: number): boolean {
   );
 }
 
-/** A close frame with `code` (none when undefined) and `reason`, masked by a client. */
+/**
+ * A close frame with `code` (none when undefined) and `reason`, masked by a client (with a
+ * key from `fillKey` when given).
+ */
 export function encodeCloseFrame(
   code: number | undefined,
   reason: Uint8Array,
   masked: boolean,
+  fillKey?: (key: Buffer) => void,
 ): Buffer {
-  if (code === undefined) return encodeFrame(Opcode.CONNECTION_CLOSE, EMPTY_BUFFER, masked);
+  if (code === undefined) {
+    return encodeFrame(Opcode.CONNECTION_CLOSE, EMPTY_BUFFER, masked, fillKey);
+  }
   const payload = Buffer.allocUnsafe(2 + reason.length);
   payload.writeUInt16BE(code, 0);
   payload.set(reason, 2);
-  return encodeFrame(Opcode.CONNECTION_CLOSE, payload, masked);
+  return encodeFrame(Opcode.CONNECTION_CLOSE, payload, masked, fillKey);
 }

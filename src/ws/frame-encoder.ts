@@ -2,10 +2,16 @@ import { maskInPlace } from '../fallback/mask.js';
 import { fillMaskKey } from '../random-mask.js';
 
 /**
- * One whole frame, masked when `masked` (a client's frames are), for the bytes the layer
- * writes past wslay: wslay sends nothing once its own close frame is out.
+ * One whole frame, masked when `masked` (a client's frames are) with a key from `fillKey`,
+ * for the bytes the layer writes past wslay: wslay sends nothing once its own close frame is
+ * out.
  */
-export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean): Buffer {
+export function encodeFrame(
+  opcode: number,
+  payload: Uint8Array,
+  masked: boolean,
+  fillKey: (key: Buffer) => void = fillMaskKey,
+): Buffer {
   const length = payload.length;
   const start = headerLength(length, masked);
   const frame = Buffer.allocUnsafe(start + length);
@@ -13,7 +19,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array, masked: boolean
   frame.set(payload, start);
   if (masked) {
     const key = frame.subarray(start - 4, start);
-    fillMaskKey(key);
+    fillKey(key);
     maskInPlace(frame, start, frame.length, key, 0);
   }
   return frame;

@@ -79,6 +79,15 @@ interface Received {
   data: Buffer;
 }
 
+/** A send that waits behind a Blob being read (see `sendBlob`). */
+interface Deferred {
+  /** What it counts in `bufferedAmount` while it waits. */
+  length: number;
+  callback: SendCallback | undefined;
+  /** Queues it; false when the connection can no longer send. */
+  run(): boolean;
+}
+
 /**
  * Drives one EventContext from one socket's events, so that crossing into wslay costs a
  * constant number of calls per socket read or write rather than per frame:
@@ -144,6 +153,12 @@ export class IoLoop<Owner> {
   #closeTimer: NodeJS.Timeout | null = null;
   /** A compressed message did not inflate: the connection is failing, nothing more is read. */
   #inflateFailed = false;
+  /**
+   * Non-null while a Blob is being read: what is sent after it (messages, pings, pongs, the
+   * close frames) waits here in call order, as in ws; `#deferredLength` counts it and the Blob.
+   */
+  #deferred: Deferred[] | null = null;
+  #deferredLength = 0;
 
   constructor(socket: Duplex, events: IoEvents<Owner>, owner: Owner, options: IoOptions) {
     this.#socket = socket;
@@ -240,7 +255,7 @@ export class IoLoop<Owner> {
 
   get bufferedAmount(): number {
     const queued = this.#ctx === null ? 0 : this.#ctx.getQueuedMsgLength();
-    return queued + this.#aheadLength + this.#socket.writableLength;
+    return queued + this.#aheadLength + this.#socket.writableLength + this.#waitingLength();
   }
 
   get state(): State {
@@ -259,6 +274,52 @@ export class IoLoop<Owner> {
   ): boolean {
     const state = this.#state;
     if (state !== State.OPEN && state !== State.CLOSE_PENDING) return false;
+    if (this.#deferred !== null) {
+      // send() takes the bytes when it is called: the caller may reuse its buffer.
+      const copy = Buffer.from(data);
+      this.#defer(copy.length, callback, () =>
+        this.#queueMessage(opcode, copy, callback, compress),
+      );
+      return true;
+    }
+    return this.#queueMessage(opcode, data, callback, compress);
+  }
+
+  /**
+   * Queues a message whose bytes are in a Blob, read asynchronously as ws reads it: what is
+   * sent after it waits until it is read. False when the connection can no longer send.
+   */
+  sendBlob(
+    opcode: number,
+    blob: Blob,
+    callback: SendCallback | undefined,
+    compress = false,
+  ): boolean {
+    const state = this.#state;
+    if (state !== State.OPEN && state !== State.CLOSE_PENDING) return false;
+    const read = (): boolean => {
+      this.#deferred = [];
+      this.#deferredLength += blob.size;
+      blob.arrayBuffer().then(
+        (bytes) => this.#blobRead(blob.size, opcode, new Uint8Array(bytes), callback, compress),
+        // On a later tick, as ws does, so that a callback's exception is not a rejection.
+        (error: unknown) => process.nextTick(() => this.#blobFailed(error, callback)),
+      );
+      return true;
+    };
+    if (this.#deferred !== null) this.#defer(blob.size, callback, read);
+    else read();
+    return true;
+  }
+
+  #queueMessage(
+    opcode: number,
+    data: Uint8Array,
+    callback: SendCallback | undefined,
+    compress: boolean,
+  ): boolean {
+    const state = this.#state;
+    if (state >= State.ENDING) return false;
     let rsv: number = Rsv.NONE;
     const deflate = this.#options.deflate;
     if (deflate !== null && deflate.shouldCompress(data.length, compress)) {
@@ -282,12 +343,10 @@ export class IoLoop<Owner> {
     }
     // Frames made here rather than by wslay: a server connection that has read nothing has
     // no context and needs none to send (a server's frames are not masked), and wslay sends
-    // nothing more once its close is out (CLOSE_PENDING).
-    if (
-      state === State.CLOSE_PENDING ||
-      (state === State.OPEN && this.#ctx === null && this.#options.role === 'server')
-    ) {
-      const frame = encodeFrame(opcode, data, this.#options.role === 'client');
+    // nothing more once its close is out (CLOSE_PENDING, or a send that waited behind a Blob
+    // while the connection began to close).
+    if (state !== State.OPEN || (this.#ctx === null && this.#options.role === 'server')) {
+      const frame = this.#encode(opcode, data);
       frame[0]! |= rsv << 4;
       return this.#queueFrame(frame, callback);
     }
@@ -302,6 +361,92 @@ export class IoLoop<Owner> {
     return true;
   }
 
+  /** A frame written past wslay, masked by a client (with its `generateMask`, if any). */
+  #encode(opcode: number, payload: Uint8Array): Buffer {
+    return encodeFrame(
+      opcode,
+      payload,
+      this.#options.role === 'client',
+      this.#options.generateMask,
+    );
+  }
+
+  #encodeClose(code: number | undefined, reason: Uint8Array): Buffer {
+    return encodeCloseFrame(
+      code,
+      reason,
+      this.#options.role === 'client',
+      this.#options.generateMask,
+    );
+  }
+
+  /** `run` waits behind the Blob being read, counting `length` in bufferedAmount. */
+  #defer(length: number, callback: SendCallback | undefined, run: () => boolean): void {
+    this.#deferred!.push({ length, callback, run });
+    this.#deferredLength += length;
+  }
+
+  /** What waits behind a Blob; a close() that waits with it counts its payload, as in ws. */
+  #waitingLength(): number {
+    if (this.#deferred === null) return 0;
+    const request = this.#closeRequest;
+    const close =
+      request === null || request.code === undefined ? 0 : 2 + (request.reason?.length ?? 0);
+    return this.#deferredLength + close;
+  }
+
+  /** The Blob is read: it is sent, then what waited behind it, up to the next Blob. */
+  #blobRead(
+    size: number,
+    opcode: number,
+    data: Uint8Array,
+    callback: SendCallback | undefined,
+    compress: boolean,
+  ): void {
+    this.#deferredLength -= size;
+    const waiting = this.#deferred!;
+    this.#deferred = null;
+    if (this.#state >= State.ENDING) {
+      this.#deferredLength = 0;
+      const error = new Error('The socket was closed while the blob was being read');
+      // As ws: on a later tick, so that a callback's exception is not caught by the promise.
+      process.nextTick(() => IoLoop.#failAll(error, callback, waiting));
+      return;
+    }
+    if (!this.#queueMessage(opcode, data, callback, compress)) IoLoop.#notSent(callback);
+    let next = 0;
+    while (next < waiting.length && this.#deferred === null) {
+      const item = waiting[next++]!;
+      this.#deferredLength -= item.length;
+      if (!item.run()) IoLoop.#notSent(item.callback);
+    }
+    // Another Blob is being read: the rest waits behind it, still counted.
+    if (next < waiting.length) this.#deferred!.push(...waiting.slice(next));
+    // A close that waited may go now.
+    this.#scheduleFlush();
+  }
+
+  /** The Blob could not be read: as ws, its callback and those behind it get the error. */
+  #blobFailed(error: unknown, callback: SendCallback | undefined): void {
+    const waiting = this.#deferred ?? [];
+    this.#deferred = null;
+    this.#deferredLength = 0;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    IoLoop.#failAll(failure, callback, waiting);
+    if (this.#state < State.DESTROYED) this.#fail(failure);
+  }
+
+  static #failAll(error: Error, callback: SendCallback | undefined, waiting: Deferred[]): void {
+    callback?.(error);
+    for (const item of waiting) item.callback?.(error);
+  }
+
+  static #notSent(callback: SendCallback | undefined): void {
+    if (callback !== undefined) {
+      process.nextTick(callback, new Error('The connection closed before the message was sent'));
+    }
+  }
+
   /**
    * Queues a frame encoded already (a server's: unmasked), behind everything queued before
    * it. The same Buffer may be handed to many connections: it is written, never changed.
@@ -309,6 +454,14 @@ export class IoLoop<Owner> {
   sendFrame(frame: Buffer, callback: SendCallback | undefined): boolean {
     const state = this.#state;
     if (state !== State.OPEN && state !== State.CLOSE_PENDING) return false;
+    if (this.#deferred !== null) {
+      this.#defer(
+        frame.length,
+        callback,
+        () => this.#state < State.ENDING && this.#queueFrame(frame, callback),
+      );
+      return true;
+    }
     return this.#queueFrame(frame, callback);
   }
 
@@ -349,11 +502,7 @@ export class IoLoop<Owner> {
     if (this.#state === State.CLOSE_PENDING) {
       // Our own close, in place of the answer held back: the peer's close or violation
       // came in the same read, but the application closed first, as far as it knows.
-      this.#heldClose = encodeCloseFrame(
-        code,
-        reason ?? EMPTY_BUFFER,
-        this.#options.role === 'client',
-      );
+      this.#heldClose = this.#encodeClose(code, reason ?? EMPTY_BUFFER);
       this.#sendAnswer();
       return;
     }
@@ -564,12 +713,12 @@ export class IoLoop<Owner> {
       // In place of wslay's echo of a close reason that is not UTF-8, or its empty close
       // after a frame error.
       violation = answer;
-      close = encodeCloseFrame(answer, EMPTY_BUFFER, this.#options.role === 'client');
+      close = this.#encodeClose(answer, EMPTY_BUFFER);
     } else if (!ctx.getCloseReceived()) {
       violation = ctx.getCloseSent() ? ctx.getStatusCodeSent() : StatusCode.PROTOCOL_ERROR;
     } else if (this.#scanner?.lateCloseCode) {
       // wslay echoed the 1011 it was shown: the peer gets its own code back.
-      close = encodeCloseFrame(this.#closeCode, this.#closeReason, this.#options.role === 'client');
+      close = this.#encodeClose(this.#closeCode, this.#closeReason);
     }
     if (violation !== 0) {
       this.#closeCode = violation;
@@ -589,8 +738,11 @@ export class IoLoop<Owner> {
 
   /** The answering close goes out after everything sent before it. */
   #sendAnswer(): void {
-    this.#putAhead(this.#heldClose);
+    const close = this.#heldClose;
     this.#heldClose = EMPTY_BUFFER;
+    // Behind a Blob being read, as ws queues its close behind one.
+    if (this.#deferred === null) this.#putAhead(close);
+    else this.#defer(0, undefined, () => (this.#putAhead(close), true));
     this.#enter(State.CLOSE_RECEIVED);
     this.#scheduleFlush();
     const violation = this.#violationCode;
@@ -653,8 +805,9 @@ export class IoLoop<Owner> {
     try {
       output = this.#takeAhead(ctx.wantWrite() ? ctx.sendAll() : EMPTY_BUFFER);
       const request = this.#closeRequest;
-      // Still writable after a full flush means no close is queued or sent yet.
-      if (closeRequested && request !== null && ctx.getWriteEnabled()) {
+      // Still writable after a full flush means no close is queued or sent yet; while a
+      // Blob is being read, the close waits behind it.
+      if (closeRequested && request !== null && ctx.getWriteEnabled() && this.#deferred === null) {
         ctx.queueClose(request.code, request.reason);
         this.#enter(State.CLOSE_SENT);
         const close = ctx.sendAll();
@@ -693,7 +846,9 @@ export class IoLoop<Owner> {
       callbacks.length === 0
         ? undefined
         : (error?: Error | null) => {
-            for (const callback of callbacks) callback(error ?? undefined);
+            // null on success, as the socket says it and ws passes it on (@types/ws's
+            // callback type, which ours follows, leaves null out).
+            for (const callback of callbacks) callback(error as Error | undefined);
           };
     const socket = this.#socket;
     let total = 0;
@@ -727,7 +882,14 @@ export class IoLoop<Owner> {
    */
   #endIfDone(ctx: EventContext): void {
     const state = this.#state;
-    if (state === State.CLOSE_PENDING || state >= State.ENDING || this.#ahead.length > 0) return;
+    if (
+      state === State.CLOSE_PENDING ||
+      state >= State.ENDING ||
+      this.#ahead.length > 0 ||
+      this.#deferred !== null
+    ) {
+      return;
+    }
     if ((ctx.getCloseSent() && ctx.getCloseReceived()) || (!ctx.wantRead() && !ctx.wantWrite())) {
       this.#enter(State.ENDING);
     }

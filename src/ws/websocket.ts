@@ -177,6 +177,11 @@ export function toBytes(data: unknown): { bytes: Uint8Array; isString: boolean }
   );
 }
 
+/** A payload's length in bytes; a Blob's is known before it is read. */
+function sizeOf(payload: Uint8Array | Blob): number {
+  return payload instanceof Blob ? payload.size : payload.length;
+}
+
 /** The options of ours; the rest of a client's options go to `http.request`. */
 const ownOptions = [
   'headers',
@@ -274,7 +279,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   /** Bytes given to send(), ping() or pong() once no longer OPEN. */
   #sentAfterClose = 0;
   #wasClean = false;
-  #fragments: Uint8Array[] = [];
+  #fragments: (Uint8Array | Blob)[] = [];
   #fragmentsBinary = false;
   #fragmentCallbacks: SendCallback[] = [];
   /** The server's topics, for a connection it accepted; null for a client. */
@@ -396,7 +401,7 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
   /** Bytes given to send() (or ping/pong/close) that have not reached the kernel yet. */
   get bufferedAmount(): number {
     let fragments = 0;
-    for (const fragment of this.#fragments) fragments += fragment.length;
+    for (const fragment of this.#fragments) fragments += sizeOf(fragment);
     return fragments + this.#sentAfterClose + (this.#loop?.bufferedAmount ?? 0);
   }
 
@@ -431,12 +436,14 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     const opts: SendOptions = options === undefined ? {} : check.object(options, 'options');
     const loop = this.#loop;
     if (loop === null && this.#unopenedState === CONNECTING) throw this.#notOpenError();
-    const { bytes, isString } = toBytes(data);
+    // A Blob is read asynchronously, as by ws; what is sent after it waits for it.
+    const { bytes, isString } =
+      data instanceof Blob ? { bytes: data, isString: false } : toBytes(data);
     if (loop === null || this.readyState !== OPEN) {
-      this.#sendAfterClose(bytes.length, callback);
+      this.#sendAfterClose(sizeOf(bytes), callback);
       return false;
     }
-    const buffered = this.bufferedAmount + bytes.length;
+    const buffered = this.bufferedAmount + sizeOf(bytes);
     if (buffered > this.#limits.maxBufferedAmount) {
       this.#bufferFull(callback);
       return false;
@@ -447,14 +454,17 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     }
     if (opts.fin === false) {
       // wslay sends whole messages: the pieces are joined and sent when the last one comes.
-      this.#fragments.push(Uint8Array.from(bytes));
+      this.#fragments.push(bytes instanceof Blob ? bytes : Uint8Array.from(bytes));
       if (callback !== undefined) this.#fragmentCallbacks.push(callback);
       return this.#belowHighWaterMark(buffered);
     }
     let message = bytes;
     let done = callback;
     if (this.#fragments.length > 0) {
-      message = Buffer.concat([...this.#fragments, bytes]);
+      const parts = [...this.#fragments, bytes];
+      message = parts.some((part) => part instanceof Blob)
+        ? new Blob(parts)
+        : Buffer.concat(parts as Uint8Array[]);
       const callbacks = [...this.#fragmentCallbacks, ...(callback === undefined ? [] : [callback])];
       done = (error) => {
         for (const cb of callbacks) cb(error);
@@ -462,13 +472,11 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       this.#fragments = [];
       this.#fragmentCallbacks = [];
     }
+    const opcode = this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME;
     if (
-      !loop.send(
-        this.#fragmentsBinary ? Opcode.BINARY_FRAME : Opcode.TEXT_FRAME,
-        message,
-        done,
-        this.#fragmentsCompress,
-      )
+      !(message instanceof Blob
+        ? loop.sendBlob(opcode, message, done, this.#fragmentsCompress)
+        : loop.send(opcode, message, done, this.#fragmentsCompress))
     ) {
       // The connection failed just now (wslay could not make its context).
       this.#notOpen(done);
@@ -763,15 +771,21 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       callback = mask;
     }
     if (this.readyState === CONNECTING) throw this.#notOpenError();
-    const { bytes } = toBytes(data);
+    const bytes = data instanceof Blob ? data : toBytes(data).bytes;
     if (this.readyState !== OPEN) {
-      this.#sendAfterClose(bytes.length, callback);
+      this.#sendAfterClose(sizeOf(bytes), callback);
       return;
     }
-    if (bytes.length > MAX_CONTROL_PAYLOAD) {
+    if (sizeOf(bytes) > MAX_CONTROL_PAYLOAD) {
       throw new RangeError(`The data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
-    if (this.#loop === null || !this.#loop.send(opcode, bytes, callback)) {
+    const loop = this.#loop;
+    if (
+      loop === null ||
+      !(bytes instanceof Blob
+        ? loop.sendBlob(opcode, bytes, callback)
+        : loop.send(opcode, bytes, callback))
+    ) {
       this.#notOpen(callback);
     }
   }

@@ -76,8 +76,8 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
       [CLOSE, closePayload(4001, 'bye').toString()],
     ]);
     expect(replies).toEqual([
-      { readyState: ws.OPEN, error: undefined },
-      { readyState: ws.OPEN, error: undefined },
+      { readyState: ws.OPEN, error: null },
+      { readyState: ws.OPEN, error: null },
     ]);
     expect(info.code).toBe(4001);
     expect(ws.readyState).toBe(ws.CLOSED);
@@ -97,7 +97,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
     expect(frames.map((f) => f.opcode)).toEqual([TEXT, CLOSE]);
     expect(frames[0]!.payload.toString()).toBe('A');
     expect(closeCodeOf(frames[1])).toBe(1002);
-    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: null }]);
     expect(errors).toHaveLength(1);
   });
 
@@ -113,7 +113,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
     expect(frames.map((f) => f.opcode)).toEqual([BINARY, CLOSE]);
     expect(frames[0]!.payload.equals(big)).toBe(true);
     expect(closeCodeOf(frames[1])).toBe(1000);
-    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: null }]);
   });
 
   test('close() from a listener in that read sends its own close, after its replies', async () => {
@@ -149,7 +149,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
     const frames = parseFrames(peer.received);
     expect(frames.map((f) => f.opcode)).toEqual([BINARY, TEXT, TEXT, TEXT, CLOSE]);
     expect(frames.slice(1, 4).map((f) => f.payload.toString())).toEqual(['x', 'y', 'z']);
-    expect(results).toEqual([undefined, undefined, undefined]);
+    expect(results).toEqual([null, null, null]);
   });
 });
 
@@ -184,7 +184,7 @@ describe.each(backends)('our client replying in the read of the server close (%s
     // Both masked: the mask bit of each frame's second byte (the close starts at byte 8).
     expect(peer.received[1]! & 0x80).toBe(0x80);
     expect(peer.received[9]! & 0x80).toBe(0x80);
-    expect(replies).toEqual([{ readyState: ws.OPEN, error: undefined }]);
+    expect(replies).toEqual([{ readyState: ws.OPEN, error: null }]);
   });
 });
 

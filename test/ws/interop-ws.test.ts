@@ -101,7 +101,7 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
     const pingWritten = new Promise<Error | undefined>((resolve) =>
       server.ping('from-server', false, resolve),
     );
-    expect(await pingWritten).toBeUndefined();
+    expect(await pingWritten).toBeNull();
     expect(String((await clientSawPing)[0])).toBe('from-server');
     expect(String((await serverGotPong)[0])).toBe('from-server');
     client.terminate();

@@ -111,7 +111,7 @@ describe.each(backends)('the I/O loop batches its crossings into wslay (%s)', (b
     ws.send(big);
     ws.ping('p');
     ws.send(Buffer.alloc(200, 1), { binary: false });
-    expect(await written).toBeUndefined();
+    expect(await written).toBeNull();
     await until(() => parseFrames(peer.received).length === 4);
     expect(made).not.toHaveBeenCalled();
     const frames = parseFrames(peer.received);
