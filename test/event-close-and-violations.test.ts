@@ -108,6 +108,9 @@ describe.each(backends)('close handshake and protocol violations (%s)', (backend
     );
     s.ctx.queueMsg({ opcode: 9, msg: new Uint8Array(125) });
     expect(s.ctx.getQueuedMsgCount()).toBe(1);
+    const longest = server();
+    longest.ctx.queueClose(1000, 'x'.repeat(123));
+    expect(longest.flush().subarray(0, 4).toString('hex')).toBe('887d03e8');
   });
 
   test.each([

@@ -165,6 +165,19 @@ describe.each(backends)('frame API (%s)', (backend) => {
     expect(out.subarray(header.length / 2)).toEqual(data);
   });
 
+  test('a header split across reads, after a frame read from the same chunk, waits for its rest', () => {
+    const f = framer({ input: [hex('81 02 68 69 82'), hex('03 01 02 03')] });
+    const frames: { opcode: number; data: string }[] = [];
+    for (let frame = f.ctx.recv(); frame !== null; frame = f.ctx.recv()) {
+      frames.push({ opcode: frame.opcode, data: Buffer.from(frame.data).toString('hex') });
+      if (frames.length === 2) break;
+    }
+    expect(frames).toEqual([
+      { opcode: 1, data: '6869' },
+      { opcode: 2, data: '010203' },
+    ]);
+  });
+
   test('a 64-bit length with the top bit set is a protocol error', () => {
     const f = framer({ input: [hex('82 7f 80 00 00 00 00 00 00 00')] });
     expect(() => f.ctx.recv()).toThrow(WslayError);

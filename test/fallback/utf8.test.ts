@@ -93,6 +93,16 @@ describe('Utf8Validator', () => {
     }
   });
 
+  test('reset() forgets a sequence left unfinished', () => {
+    const v = new Utf8Validator();
+    expect(v.update(bytes(0xe2, 0x82), 0, 2)).toBe(true);
+    expect(v.complete).toBe(false);
+    v.reset();
+    expect(v.complete).toBe(true);
+    expect(v.update(bytes(0x41), 0, 1)).toBe(true);
+    expect(v.complete).toBe(true);
+  });
+
   test('agrees with a strict decoder on random input split at random points', () => {
     const rng = new Rng(7);
     const rand = () => rng.float();
