@@ -95,6 +95,28 @@ describe.each(backends)('batch paths recvFrom() and sendAll() (%s)', (backend) =
     expect(ctx.getStatusCodeSent()).toBe(StatusCode.PROTOCOL_ERROR);
   });
 
+  test('sendAll returns whole a fragmented message longer than the room it starts with', () => {
+    // A fragmented message counts no bytes in the queued length: its frames spill over.
+    const reader = () => {
+      const data = Buffer.alloc(1000, 7);
+      let at = 0;
+      return (_ctx: unknown, buf: Uint8Array) => {
+        const n = Math.min(buf.length, 400, data.length - at);
+        buf.set(data.subarray(at, at + n));
+        at += n;
+        return { n, eof: at === data.length };
+      };
+    };
+    const classic = createPeer({ backend, role: 'server' });
+    const batch = EventContext.server({}, { backend });
+    for (const ctx of [classic.ctx, batch]) ctx.queueFragmentedMsg({ opcode: 2, read: reader() });
+    const expected: Buffer[] = [];
+    while (classic.ctx.wantWrite()) expected.push(classic.flush());
+    const sent = batch.sendAll();
+    expect(sent.length).toBeGreaterThan(1000);
+    expect(sent).toEqual(Buffer.concat(expected));
+  });
+
   test('recvFrom refuses no-buffering mode and bad arguments', () => {
     const ctx = EventContext.client({}, { backend });
     expect(() => ctx.recvFrom('x' as never, () => {})).toThrow(TypeError);
