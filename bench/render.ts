@@ -259,6 +259,88 @@ function memorySection(r: RunResults): string {
   ].join('\n');
 }
 
+const DEFLATE_MESSAGES: Record<string, string> = { json: '1 KiB JSON', text: '16 KiB text' };
+
+/** Section 6: permessage-deflate against ws (bench/deflate). */
+function deflateSection(r: RunResults): string {
+  const d = r.deflate!;
+  const c = d.config;
+  const name = (k: string) => SERVER_NAMES[k] ?? k;
+  const vsWs = (k: string, ratios: Record<string, number>) =>
+    k === 'ws' ? '1.00×' : ratio(ratios[`${k}/ws`]);
+  const echoRows = d.echo.flatMap((cell) =>
+    Object.entries(cell.servers).map(([k, v]) => [
+      DEFLATE_MESSAGES[cell.message] ?? cell.message,
+      name(k),
+      rate(v),
+      vsWs(k, cell.ratios),
+      (cell.cpuUsPerMsg[k as keyof typeof cell.cpuUsPerMsg] ?? NaN).toFixed(1),
+      vsWs(k, cell.cpuRatios),
+    ]),
+  );
+  const memoryRows = Object.entries(d.memory).map(([k, v]) => [
+    name(k),
+    (v / 1024).toFixed(1),
+    vsWs(k, d.memoryRatios),
+  ]);
+  const soakRows = Object.entries(d.soak).map(([k, s]) => [
+    name(k),
+    rate(s.msgsPerSec),
+    s.durationS.toFixed(0),
+    mb(s.quarterMb),
+    mb(s.halfMb),
+    mb(s.peakMb),
+    mb(s.endMb),
+    mb(s.afterCloseMb),
+    ratio(s.growth),
+  ]);
+  return [
+    "Every server runs with `perMessageDeflate: true` (ws's defaults: context takeover, 15-bit " +
+      'windows); the load generator (`bench/deflate/client.ts`) sends one message compressed once ' +
+      'and counts the compressed echoes by their headers, so the zlib work measured is the ' +
+      "server's: inflating each message and compressing its echo. ws runs zlib in libuv's thread " +
+      'pool, on more than one core; this package runs it synchronously on the one thread, so ' +
+      'where other work shares the cores, "msg per CPU-s vs ws" (messages per second of server ' +
+      'CPU time) compares the servers better than throughput.',
+    '',
+    `**Echo**: ${c.echoConnections} connections, one message in flight on each; ${c.rounds} ` +
+      `round(s) of ${c.warmupMs} ms warm-up and ${c.durationMs} ms measured, medians.`,
+    '',
+    table(
+      ['message', 'server', 'msg/s', 'msg/s vs ws', 'server CPU µs/msg', 'msg per CPU-s vs ws'],
+      echoRows,
+    ),
+    '',
+    `**Memory**: ${c.memoryConnections.toLocaleString('en-US')} connections that each ` +
+      "negotiated deflate and had one 1 KiB JSON message echoed, then stay open; the server's " +
+      'RSS growth per connection after full collections.',
+    '',
+    table(['server', 'RSS KiB/conn', 'vs ws'], memoryRows),
+    '',
+    `**Soak**: ${c.soakMessages.toLocaleString('en-US')} compressed 1 KiB JSON messages across ` +
+      `${c.soakConnections.toLocaleString('en-US')} connections, one in flight on each; the ` +
+      "server's RSS (MiB) sampled every 250 ms, and after the connections closed and full " +
+      'collections ran. "growth" is RSS at the end over RSS halfway, once every connection\'s ' +
+      'window has filled.',
+    '',
+    table(
+      [
+        'server',
+        'msg/s',
+        'seconds',
+        'RSS at 1/4',
+        'at 1/2',
+        'peak',
+        'end',
+        'after close',
+        'growth',
+      ],
+      soakRows,
+    ),
+    '',
+  ].join('\n');
+}
+
 const ATTACK_LABELS: Record<string, string> = {
   fragments: 'fragment flood (one-byte continuation frames, never finished)',
   pings: 'ping flood (125-byte pings, pongs never read)',
@@ -619,6 +701,10 @@ export function render(r: RunResults, source: string): string[] {
     doc.push('## 6. One message to many connections', '');
     doc.push(broadcastSection(r));
   }
+  if (r.deflate) {
+    doc.push('## 7. permessage-deflate against ws', '');
+    doc.push(deflateSection(r));
+  }
   if (fs.existsSync(ANALYSIS)) {
     doc.push(fs.readFileSync(ANALYSIS, 'utf8').trim(), '');
   }
@@ -628,10 +714,11 @@ export function render(r: RunResults, source: string): string[] {
       '```sh',
       'npm run bench               # quick mode: smoke test, < 2 minutes, prints a summary',
       'npm run bench -- --full     # this report: writes bench/results/*.json, renders this file',
-      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory, broadcast, hostile, …',
+      'node --import tsx bench/run.ts --full --only=micro      # one part: micro, e2e, memory, broadcast, hostile, deflate, …',
       'node --import tsx bench/render.ts bench/results/latest-full.json   # re-render only',
       'node --import tsx bench/profile.ts parse native binary 16 3000         # V8 CPU profile of one case',
       'node --import tsx bench/profile.ts parse native binary 16 3000 --perf  # native profile (Linux perf)',
+      'node --import tsx bench/profile.ts deflate wslay-native json 8 3000    # a deflating server',
       '```',
     ].join('\n'),
     '',

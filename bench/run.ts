@@ -216,7 +216,8 @@ function printSummary(r: RunResults): void {
           Object.entries(c.servers)
             .map(([k, v]) => `${k} ${(v / 1e3).toFixed(1)}k/s`)
             .join('  ') +
-          `   native/ws ${pct(c.ratios['wslay-native/ws'])}`,
+          `   native/ws ${pct(c.ratios['wslay-native/ws'])}` +
+          `   per CPU-s native/ws ${pct(c.cpuRatios['wslay-native/ws'])}`,
       );
     }
     lines.push(
@@ -229,7 +230,7 @@ function printSummary(r: RunResults): void {
       lines.push(
         `deflate soak ${k}: RSS ${s.quarterMb.toFixed(0)} MiB at 1/4, peak ${s.peakMb.toFixed(0)}, ` +
           `end ${s.endMb.toFixed(0)}, after close ${s.afterCloseMb.toFixed(0)} MiB ` +
-          `(${(s.msgsPerSec / 1e3).toFixed(1)}k msg/s)`,
+          `(${(s.msgsPerSec / 1e3).toFixed(1)}k msg/s, ${s.durationS.toFixed(0)} s)`,
       );
     }
   }

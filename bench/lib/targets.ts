@@ -320,6 +320,17 @@ export function evaluateTargets(r: Results): TargetStatus[] {
         cases([d.memoryRatios], ['']),
       ),
     );
+    out.push(
+      status(
+        'deflate-soak',
+        'soak of compressed messages: RSS at the end ≤ 1.1× RSS halfway',
+        1.1,
+        'max',
+        Object.entries(d.soak)
+          .filter(([k]) => k !== 'ws')
+          .map(([k, soak]) => ({ label: k, value: soak.growth })),
+      ),
+    );
   }
   return out;
 }
