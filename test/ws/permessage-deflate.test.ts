@@ -86,6 +86,21 @@ const HEADERS = [
   '',
   ';',
   'a;b=c;d="e",f',
+  // Every edge of the token characters, and the characters just past them.
+  "x; a=09AZaz!#$%&'*+-.^_`|~",
+  'x; a="09AZaz!#$%&\'*+-.^_`|~"',
+  'x/',
+  'x:',
+  'x@',
+  'x[',
+  'x{',
+  'x\u007f',
+  'x; a="b\\"',
+  'x; a="\\b"',
+  'x; a="b',
+  'x\t, y',
+  'x;\ta',
+  'x; a\t',
 ];
 
 describe('Sec-WebSocket-Extensions is read as ws reads it', () => {
