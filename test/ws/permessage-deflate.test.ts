@@ -34,11 +34,12 @@ function toWsShape(offers: Map<string, ExtensionParams[]>) {
   return shape;
 }
 
-function verdict<T>(fn: () => T): T | 'throws' {
+/** What `fn` returns, or the error it throws, as `SyntaxError: message`. */
+function verdict<T>(fn: () => T): T | string {
   try {
     return fn();
-  } catch {
-    return 'throws';
+  } catch (error) {
+    return String(error);
   }
 }
 
