@@ -13,6 +13,7 @@ import {
 } from './backends/layout.js';
 import { resolveBackend, type Backend } from './backends/select.js';
 import * as check from './validate.js';
+import { EMPTY_BYTES } from './empty.js';
 
 export type { Backend } from './backends/select.js';
 
@@ -239,7 +240,7 @@ export class EventContext {
     this.#recvStarted = true;
     try {
       // Messages completed by this chunk mostly fit in its length; the rest spills over.
-      payload = Buffer.allocUnsafe(data.length);
+      payload = engine.outputOnDemand ? EMPTY_BYTES : Buffer.allocUnsafe(data.length);
       const spilled = engine.recvFrom(data, payload, scratch);
       if (spilled !== null) [meta, payload] = spilled;
     } finally {

@@ -46,6 +46,12 @@ export interface EventEngine {
   getQueuedMsgLength(): number;
   free(): void;
   /**
+   * Whether recvFrom() may be given an empty `out`, the engine then allocating room for
+   * messages only when it copies one: a large message handed over whole needs none, and
+   * fresh memory costs a page fault per 4 KiB.
+   */
+  readonly outputOnDemand: boolean;
+  /**
    * Batch path: `recv()` reading `data` with the frame callbacks off. Completed
    * messages go into `out` (their bytes) and `meta`: a RecvHeader, then a RecvEntry per
    * message (layout.ts). Returns null when all fit, else `[meta, payload]` holding

@@ -62,6 +62,9 @@ export class NativeEventEngine implements EventEngine {
     this.#ctx.free();
   }
 
+  // The addon writes messages into memory JavaScript made.
+  readonly outputOnDemand = false;
+
   recvFrom(data: Uint8Array, out: Uint8Array, meta: Uint32Array): [Uint32Array, Uint8Array] | null {
     return this.#ctx.recvFrom(data, out, meta);
   }

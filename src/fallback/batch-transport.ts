@@ -9,10 +9,13 @@ class ByteSink {
   used = 0;
   #base: Uint8Array = EMPTY_BYTES;
   #spill: Uint8Array | null = null;
+  /** The least a spill buffer starts at: room for what is likely to come. */
+  #firstSpill = 0;
 
-  reset(out: Uint8Array): void {
+  reset(out: Uint8Array, firstSpill = 0): void {
     this.#base = out;
     this.#spill = null;
+    this.#firstSpill = firstSpill;
     this.used = 0;
   }
 
@@ -23,7 +26,7 @@ class ByteSink {
     } else {
       const current = this.#spill ?? this.#base;
       if (this.#spill === null || end > this.#spill.length) {
-        const grown = Buffer.allocUnsafe(Math.max(end, current.length * 2, 256));
+        const grown = Buffer.allocUnsafe(Math.max(end, current.length * 2, this.#firstSpill, 256));
         grown.set(current.subarray(0, this.used));
         this.#spill = grown;
       }
@@ -74,12 +77,13 @@ export class BatchTransport implements EventHooks {
     this.#engine = engine;
   }
 
+  /** An empty `out` is allocated when a message is first copied, as long as `data`. */
   startRecv(data: Uint8Array, out: Uint8Array): void {
     this.#feed = data;
     this.#consumed = 0;
     this.#entries.length = 0;
     this.#out = out;
-    this.#bytes.reset(out);
+    this.#bytes.reset(out, data.length);
   }
 
   /** Writes the RecvHeader and the entries. */

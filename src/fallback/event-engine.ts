@@ -90,6 +90,7 @@ export class FallbackEventEngine implements EventEngine {
   readonly #closeUtf8 = new Utf8Validator();
 
   readonly #server: boolean;
+  readonly outputOnDemand = true;
 
   constructor(server: boolean, callbackMask: number) {
     this.#server = server;
