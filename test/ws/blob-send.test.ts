@@ -19,13 +19,13 @@ import {
   RawPeer,
   rawServer,
   until,
+  TEXT,
+  BINARY,
+  CLOSE,
+  PING,
+  PONG,
+  openRaw,
 } from './helpers.js';
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
 
 /** A Blob whose bytes are handed out once the test calls `release()` (or `fail()`). */
 class GatedBlob extends Blob {
@@ -62,15 +62,8 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
   afterAll(() => closeServer(wss));
 
-  async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
-    const connection = once(wss, 'connection');
-    const peer = await RawPeer.open(portOf(wss));
-    const [ws] = (await connection) as [WebSocket];
-    return { peer, ws };
-  }
-
   test('what is sent after it waits for it, and counts in bufferedAmount meanwhile', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const calls: string[] = [];
     ws.send('before', () => calls.push('before'));
     await until(() => peer.receivedLength > 0);
@@ -104,7 +97,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('close() while it is read: CLOSING at once, the close frame after it', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const blob = new GatedBlob(['last words']);
     ws.send(blob);
     ws.send('and these');
@@ -129,7 +122,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test("the peer's close while it is read is answered after it, as ws answers", async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const blob = new GatedBlob(['reply']);
     ws.send(blob);
     const wsClosed = closed(ws);
@@ -147,7 +140,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test("a Blob sent in reply to a message read with the peer's close precedes our close", async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     ws.on('message', (data) => {
       ws.send(new Blob([(data as Buffer).toString().toUpperCase()]), { binary: false });
       ws.send('then text');
@@ -164,7 +157,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('terminate() while it is read: its callback and those behind it get an error', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const blob = new GatedBlob(['never']);
     const events: string[] = [];
     ws.send(blob, (error) => events.push(`blob: ${error?.message}`));
@@ -181,7 +174,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('a Blob that cannot be read: the callbacks and an error, the connection ends', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const blob = new GatedBlob(['unreadable']);
     const calls: (Error | undefined)[] = [];
     const errors: Error[] = [];
@@ -199,7 +192,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('one Blob is read at a time, each after what was sent before it', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const first = new GatedBlob(['one']);
     const second = new GatedBlob(['two']);
     ws.send(first);
@@ -221,7 +214,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('fin: false pieces, Blobs among them, make one message', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     ws.send(new Blob(['a ']), { fin: false });
     ws.send(Buffer.from('b '), { fin: false });
     expect(ws.bufferedAmount).toBe(4);
@@ -232,7 +225,7 @@ describe.each(backends)('a server connection sending a Blob (%s)', (backend) => 
   });
 
   test('ping() and pong() refuse a Blob over 125 bytes, as ws', async () => {
-    const { ws } = await openRaw();
+    const { ws } = await openRaw(wss);
     const big = new Blob([Buffer.alloc(126)]);
     expect(() => ws.ping(big)).toThrow(
       new RangeError('The data size must not be greater than 125 bytes'),

@@ -18,12 +18,12 @@ import {
   RawPeer,
   rawServer,
   until,
+  TEXT,
+  BINARY,
+  CLOSE,
+  PING,
+  openRaw,
 } from './helpers.js';
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
 
 /** What a 'message' listener saw and what became of the reply it sent. */
 interface Reply {
@@ -53,15 +53,8 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
   });
   afterAll(() => closeServer(wss));
 
-  async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
-    const connection = once(wss, 'connection');
-    const peer = await RawPeer.open(portOf(wss));
-    const [ws] = (await connection) as [WebSocket];
-    return { peer, ws };
-  }
-
   test("a reply to a message in the same write as the peer's close precedes our close", async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const replies = echo(ws);
     const wsClosed = closed(ws);
     peer.write(
@@ -84,7 +77,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
   });
 
   test('a reply to a message read with a protocol violation precedes the close 1002', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const replies = echo(ws);
     const errors: (Error & { code?: string })[] = [];
     ws.on('error', (error) => errors.push(error));
@@ -102,7 +95,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
   });
 
   test("a 256 KiB message followed by the peer's close is echoed before our close", async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const replies = echo(ws);
     const wsClosed = closed(ws);
     const big = Buffer.alloc(256 * KiB, 0x42);
@@ -117,7 +110,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
   });
 
   test('close() from a listener in that read sends its own close, after its replies', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     ws.on('message', () => {
       ws.send('last');
       ws.close(4002, 'mine');
@@ -133,7 +126,7 @@ describe.each(backends)('replies to the messages read with a close (%s)', (backe
   });
 
   test('messages waiting for a blocked socket are not lost to the close wslay queues', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     peer.socket.pause();
     // Over the kernel's buffers: the socket stays blocked, and what is sent next waits here.
     ws.send(Buffer.alloc(8 * 1024 * KiB, 0x43));

@@ -250,6 +250,22 @@ export function acceptFor(key: string): string {
     .digest('base64');
 }
 
+/** Opcodes of the frames the tests write and read. */
+export const CONTINUATION = 0x0;
+export const TEXT = 0x1;
+export const BINARY = 0x2;
+export const CLOSE = 0x8;
+export const PING = 0x9;
+export const PONG = 0xa;
+
+/** A raw peer connected to `wss`, with the server's side of the connection. */
+export async function openRaw(wss: WebSocketServer): Promise<{ peer: RawPeer; ws: WebSocket }> {
+  const connection = once(wss, 'connection');
+  const peer = await RawPeer.open(portOf(wss));
+  const [ws] = (await connection) as [WebSocket];
+  return { peer, ws };
+}
+
 /** A TCP server that completes the opening handshake, then lets the test write raw frames. */
 export async function rawServer(): Promise<{
   port: number;

@@ -16,13 +16,13 @@ import {
   RawPeer,
   rawServer,
   uncaughtErrors,
+  CONTINUATION,
+  TEXT,
+  BINARY,
+  CLOSE,
+  PING,
+  openRaw,
 } from './helpers.js';
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CONTINUATION = 0x0;
-const CLOSE = 0x8;
-const PING = 0x9;
 
 const invalidUtf8 = Buffer.from([0x61, 0xff, 0xfe, 0x62]);
 
@@ -165,15 +165,8 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
   });
   afterAll(() => closeServer(wss));
 
-  async function openRaw(): Promise<{ peer: RawPeer; ws: WebSocket }> {
-    const connection = once(wss, 'connection');
-    const peer = await RawPeer.open(portOf(wss));
-    const [ws] = (await connection) as [WebSocket];
-    return { peer, ws };
-  }
-
   test.each(violations)('$name is answered with close $code', async ({ bytes, code, error }) => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const errors: (Error & { statusCode?: number; code?: string })[] = [];
     ws.on('error', (error) => errors.push(error));
     const serverClosed = closed(ws);
@@ -200,7 +193,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
     const theirPeer = await RawPeer.open(portOf(theirs));
     const input = bytes();
     theirPeer.write(input);
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const ourError = new Promise<unknown[]>((resolve) =>
       ws.on('error', (error) => resolve(report(error))),
     );
@@ -210,7 +203,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
   });
 
   test('a message in fragments within maxPayload, frames counted, arrives whole', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const message = once(ws, 'message');
     // 100 bytes in 10 frames: 100 + 9 × 64 = 676, under the 1000 allowed.
     peer.write(
@@ -227,7 +220,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
   });
 
   test('without an error listener a violation throws, as on any EventEmitter, and closes', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const thrown = uncaughtErrors(ws);
     const serverClosed = closed(ws);
     peer.write(frame(TEXT, invalidUtf8));
@@ -240,7 +233,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
 
   test('a close reason whose invalid bytes arrive at the start of a TCP read is answered with 1007', async () => {
     // wslay's own check skips the first two bytes of each chunk it reads; this layer's does not.
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     ws.on('error', () => {});
     peer.socket.setNoDelay(true);
     const serverClosed = closed(ws);
@@ -257,7 +250,7 @@ describe.each(backends)('our server facing a peer that breaks the protocol (%s)'
   });
 
   test('data after a close frame is ignored', async () => {
-    const { peer, ws } = await openRaw();
+    const { peer, ws } = await openRaw(wss);
     const messages: unknown[] = [];
     ws.on('message', (data) => messages.push(data));
     const serverClosed = closed(ws);
