@@ -13,38 +13,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
-
-const HANDSHAKE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-      let head = '';
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onData);
-        socket.off('error', reject);
-        if (!head.startsWith('HTTP/1.1 101')) {
-          reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
-          socket.destroy();
-        } else if (end + 4 < head.length) {
-          reject(new Error('unexpected bytes after the handshake'));
-        } else {
-          resolve(socket);
-        }
-      };
-      socket.on('data', onData);
-    });
-  });
-}
+import { connectMany, connectWebSocket } from '../lib/raw-client.js';
 
 let sockets: net.Socket[] = [];
 const receivedBytes = new WeakMap<net.Socket, number>();
@@ -73,17 +42,12 @@ function count(this: net.Socket, chunk: Buffer): void {
 }
 
 async function open(port: number, total: number): Promise<number> {
-  let next = 0;
-  const worker = async () => {
-    while (next < total) {
-      next++;
-      const socket = await connect(port);
-      socket.on('error', () => {});
-      socket.on('data', count);
-      sockets.push(socket);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(100, total) }, worker));
+  const opened = await connectMany(total, 100, () => connectWebSocket(port));
+  for (const socket of opened) {
+    socket.on('error', () => {});
+    socket.on('data', count);
+    sockets.push(socket);
+  }
   return sockets.length;
 }
 

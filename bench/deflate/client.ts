@@ -19,10 +19,9 @@ import { performance } from 'node:perf_hooks';
 import { constants, deflateRawSync } from 'node:zlib';
 import { serve } from '../lib/child.js';
 import { maskedFrame, OPCODE_TEXT } from '../lib/frames.js';
+import { connectMany, connectWebSocket } from '../lib/raw-client.js';
 
 export type DeflateMessage = 'json' | 'text';
-
-const HANDSHAKE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
 /** 1 KiB of JSON, or 16 KiB of English-like text: what the issue's targets name. */
 export function message(kind: DeflateMessage): Buffer {
@@ -53,48 +52,12 @@ function compressedFrame(kind: DeflateMessage): Buffer {
   return frame;
 }
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${HANDSHAKE_KEY}\r\n` +
-          'Sec-WebSocket-Version: 13\r\n' +
-          'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n',
-      );
-      let head = '';
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onData);
-        socket.off('error', reject);
-        if (!/^HTTP\/1\.1 101[^]*sec-websocket-extensions: permessage-deflate/i.test(head)) {
-          reject(new Error(`no permessage-deflate: ${head.split('\r\n')[0]}`));
-          socket.destroy();
-          return;
-        }
-        resolve(socket);
-      };
-      socket.on('data', onData);
-    });
-  });
-}
-
-async function connectMany(port: number, count: number): Promise<net.Socket[]> {
-  const sockets: net.Socket[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      const socket = await connect(port);
-      socket.on('error', () => {});
-      sockets.push(socket);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(64, count) }, worker));
+/** `count` connections that negotiated permessage-deflate. */
+async function openMany(port: number, count: number): Promise<net.Socket[]> {
+  const sockets = await connectMany(count, 64, () =>
+    connectWebSocket(port, 'permessage-deflate; client_max_window_bits'),
+  );
+  for (const socket of sockets) socket.on('error', () => {});
   return sockets;
 }
 
@@ -161,7 +124,7 @@ serve(async (body) => {
   switch (body.op) {
     case 'open': {
       closeAll();
-      sockets = await connectMany(body.port as number, body.connections as number);
+      sockets = await openMany(body.port as number, body.connections as number);
       running = true;
       echoes = 0;
       markTime = performance.now();
@@ -179,7 +142,7 @@ serve(async (body) => {
       return result;
     }
     case 'warm': {
-      const opened = await connectMany(body.port as number, body.count as number);
+      const opened = await openMany(body.port as number, body.count as number);
       sockets.push(...opened);
       let left = opened.length;
       await new Promise<void>((resolve) =>
@@ -192,7 +155,7 @@ serve(async (body) => {
     }
     case 'soak': {
       closeAll();
-      sockets = await connectMany(body.port as number, body.connections as number);
+      sockets = await openMany(body.port as number, body.connections as number);
       const total = body.total as number;
       let sent = sockets.length;
       let done = 0;

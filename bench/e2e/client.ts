@@ -17,6 +17,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
 import { OPCODE_BINARY, headerLength, maskedFrame, payload } from '../lib/frames.js';
+import { connectMany, connectWebSocket } from '../lib/raw-client.js';
 import { LatencyHistogram } from '../lib/stats.js';
 
 export type Proto = 'ws' | 'raw';
@@ -28,59 +29,17 @@ export interface MarkResult {
   latency: { counts: number[]; total: number };
 }
 
-const HANDSHAKE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-
-/** Connects and, for WebSocket, completes the opening handshake; resolves with the socket. */
+/** Connects and, for WebSocket, completes the opening handshake. */
 function connect(port: number, proto: Proto): Promise<net.Socket> {
+  if (proto === 'ws') return connectWebSocket(port);
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
     socket.once('error', reject);
     socket.once('connect', () => {
-      if (proto === 'raw') {
-        socket.off('error', reject);
-        resolve(socket);
-        return;
-      }
-      socket.write(
-        `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${HANDSHAKE_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
-      let head = '';
-      const onData = (chunk: Buffer) => {
-        head += chunk.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onData);
-        socket.off('error', reject);
-        if (!head.startsWith('HTTP/1.1 101')) {
-          reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
-          socket.destroy();
-          return;
-        }
-        if (end + 4 < head.length) reject(new Error('unexpected bytes after the handshake'));
-        else resolve(socket);
-      };
-      socket.on('data', onData);
+      socket.off('error', reject);
+      resolve(socket);
     });
   });
-}
-
-async function connectMany(
-  port: number,
-  proto: Proto,
-  count: number,
-  concurrency: number,
-): Promise<net.Socket[]> {
-  const sockets: net.Socket[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      sockets.push(await connect(port, proto));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return sockets;
 }
 
 class Load {
@@ -110,7 +69,7 @@ class Load {
     const echoLength = proto === 'ws' ? headerLength(size, false) + size : 4 + size;
     const firstByte = proto === 'ws' ? 0x80 | OPCODE_BINARY : size >>> 24;
     const starts: (() => void)[] = [];
-    const sockets = await connectMany(port, proto, connections, 64);
+    const sockets = await connectMany(connections, 64, () => connect(port, proto));
     for (const socket of sockets) {
       this.#sockets.push(socket);
       const sent = new Float64Array(inflight);
@@ -216,7 +175,9 @@ serve(async (body) => {
       return null;
     case 'idle':
       idle.push(
-        ...(await connectMany(body.port as number, body.proto as Proto, body.count as number, 100)),
+        ...(await connectMany(body.count as number, 100, () =>
+          connect(body.port as number, body.proto as Proto),
+        )),
       );
       for (const s of idle) s.on('error', () => {});
       return { open: idle.length };

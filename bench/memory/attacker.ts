@@ -8,10 +8,10 @@
  *
  * Request: `{ op: 'attack', port, attack, bytes }` → `{ sent, cutByServer, ms }`.
  */
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
 import { OPCODE_BINARY, maskedFrame, payload } from '../lib/frames.js';
+import { connectWebSocket } from '../lib/raw-client.js';
 
 export type Attack = 'fragments' | 'pings' | 'unread';
 
@@ -49,29 +49,8 @@ function stream(attack: Attack): { first: Buffer; repeat: Buffer } {
   }
 }
 
-function handshake(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
-    socket.once('error', reject);
-    socket.write(
-      `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    );
-    let head = '';
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      socket.off('error', reject);
-      if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`handshake refused: ${head}`));
-      else resolve(socket);
-    };
-    socket.on('data', onData);
-  });
-}
-
 async function attack(port: number, kind: Attack, bytes: number): Promise<AttackResult> {
-  const socket = await handshake(port);
+  const socket = await connectWebSocket(port);
   const started = performance.now();
   const { first, repeat } = stream(kind);
   let cut = false;
