@@ -79,6 +79,8 @@ export class SyncZlib {
   readonly #handle: NativeZlib;
   readonly #state = new Uint32Array(2);
   #error: ZlibError | null = null;
+  /** Input bytes the last #step() took. */
+  #consumed = 0;
 
   constructor(settings: ZlibSettings) {
     this.key = settingsKey(settings);
@@ -116,25 +118,13 @@ export class SyncZlib {
       let inOffset = 0;
       let inLength = input.length;
       for (;;) {
-        const room = output.length - offset;
-        this.#handle.writeSync(
-          constants.Z_SYNC_FLUSH,
-          input,
-          inOffset,
-          inLength,
-          output,
-          offset,
-          room,
-        );
-        if (this.#error !== null) throw this.#error;
-        const roomLeft = this.#state[0]!;
-        const inLeft = this.#state[1]!;
-        offset += room - roomLeft;
-        total += room - roomLeft;
+        const produced = this.#step(input, inOffset, inLength, output, offset);
+        offset += produced;
+        total += produced;
         if (total > limit) throw new ZlibError('Output past the limit', OUTPUT_TOO_LARGE);
-        inOffset += inLength - inLeft;
-        inLength = inLeft;
-        if (roomLeft !== 0) break;
+        inOffset += this.#consumed;
+        inLength -= this.#consumed;
+        if (offset !== output.length) break;
         // The output buffer is full: keep it (the shared one copied) and go on in a new one.
         (full ??= []).push(output === first ? Buffer.from(first) : output);
         output = Buffer.allocUnsafe(CHUNK);
@@ -153,21 +143,30 @@ export class SyncZlib {
       let inOffset = 0;
       let inLength = input.length;
       for (;;) {
-        this.#handle.writeSync(
-          constants.Z_SYNC_FLUSH,
-          input,
-          inOffset,
-          inLength,
-          output,
-          0,
-          output.length,
-        );
-        if (this.#error !== null) throw this.#error;
-        inOffset += inLength - this.#state[1]!;
-        inLength = this.#state[1]!;
-        if (this.#state[0] !== 0) break;
+        const produced = this.#step(input, inOffset, inLength, output, 0);
+        inOffset += this.#consumed;
+        inLength -= this.#consumed;
+        if (produced !== output.length) break;
       }
     }
+  }
+
+  /**
+   * One call into zlib with a sync flush, writing from `output[offset]` to its end; returns
+   * the bytes written and leaves the input bytes taken in #consumed.
+   */
+  #step(
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    output: Buffer,
+    offset: number,
+  ): number {
+    const room = output.length - offset;
+    this.#handle.writeSync(constants.Z_SYNC_FLUSH, input, inOffset, inLength, output, offset, room);
+    if (this.#error !== null) throw this.#error;
+    this.#consumed = inLength - this.#state[1]!;
+    return room - this.#state[0]!;
   }
 
   /** Back to a new stream's state, keeping zlib's memory for the next user. */
