@@ -80,6 +80,34 @@ async function exchange(sender: WebSocket | WsClient, echoer: Peer): Promise<voi
   echoer.off('message', echo);
 }
 
+/**
+ * Waits for `client` to open and `connection` to give the server's end, then checks that the
+ * response agreed to each part of `combination`.
+ */
+async function opened<Server>(
+  client: WebSocket | WsClient,
+  connection: Promise<unknown[]>,
+  combination: Combination,
+): Promise<Server> {
+  // 'upgrade' and 'open' come in one tick: both are awaited together.
+  const [[response], [server]] = (await Promise.all([
+    once(client, 'upgrade'),
+    connection,
+    once(client, 'open'),
+  ])) as [[IncomingMessage], [Server], unknown];
+  for (const part of expected(combination)) {
+    expect(agreed(response.headers['sec-websocket-extensions'])).toContain(part);
+  }
+  return server;
+}
+
+/** Every message each way, then the client closes. */
+async function bothWays(client: WebSocket | WsClient, server: WebSocket | WsClient): Promise<void> {
+  await exchange(client, server);
+  await exchange(server, client);
+  client.close();
+}
+
 describe.each(backends)('permessage-deflate with ws (%s)', (backend) => {
   const cases = COMBINATIONS.map((c) => [name(c), c] as const);
 
@@ -90,19 +118,9 @@ describe.each(backends)('permessage-deflate with ws (%s)', (backend) => {
     const client = new WsClient(`ws://127.0.0.1:${portOf(wss)}/`, {
       perMessageDeflate: { threshold: 0 },
     });
-    // 'upgrade' and 'open' come in one tick: both are awaited together.
-    const [[response], [server]] = (await Promise.all([
-      once(client, 'upgrade'),
-      connection,
-      once(client, 'open'),
-    ])) as [[IncomingMessage], [WebSocket], unknown];
-    for (const part of expected(combination)) {
-      expect(agreed(response.headers['sec-websocket-extensions'])).toContain(part);
-    }
+    const server = await opened<WebSocket>(client, connection, combination);
     expect(server.extensions).toBe('permessage-deflate');
-    await exchange(client, server);
-    await exchange(server, client);
-    client.close();
+    await bothWays(client, server);
     await closed(server);
     await closeServer(wss);
   });
@@ -113,18 +131,8 @@ describe.each(backends)('permessage-deflate with ws (%s)', (backend) => {
     const client = new WsClient(`ws://127.0.0.1:${portOf(wss)}/`, {
       perMessageDeflate: { ...combination, threshold: 0 },
     });
-    // 'upgrade' and 'open' come in one tick: both are awaited together.
-    const [[response], [server]] = (await Promise.all([
-      once(client, 'upgrade'),
-      connection,
-      once(client, 'open'),
-    ])) as [[IncomingMessage], [WebSocket], unknown];
-    for (const part of expected(combination)) {
-      expect(agreed(response.headers['sec-websocket-extensions'])).toContain(part);
-    }
-    await exchange(client, server);
-    await exchange(server, client);
-    client.close();
+    const server = await opened<WebSocket>(client, connection, combination);
+    await bothWays(client, server);
     await closed(server);
     await closeServer(wss);
   });
@@ -137,19 +145,9 @@ describe.each(backends)('permessage-deflate with ws (%s)', (backend) => {
       backend,
       perMessageDeflate: { ...combination, threshold: 0 },
     });
-    // 'upgrade' and 'open' come in one tick: both are awaited together.
-    const [[response], [server]] = (await Promise.all([
-      once(client, 'upgrade'),
-      connection,
-      once(client, 'open'),
-    ])) as [[IncomingMessage], [WsClient], unknown];
-    for (const part of expected(combination)) {
-      expect(agreed(response.headers['sec-websocket-extensions'])).toContain(part);
-    }
+    const server = await opened<WsClient>(client, connection, combination);
     expect(client.extensions).toBe('permessage-deflate');
-    await exchange(client, server);
-    await exchange(server, client);
-    client.close();
+    await bothWays(client, server);
     await once(server, 'close');
     await new Promise((resolve) => wss.close(resolve));
   });
