@@ -18,6 +18,24 @@ import { messageText } from '../helpers/message-text.js';
 
 const pickChat = (offered: Set<string>) => (offered.has('chat') ? 'chat' : false);
 
+/** `server` echoes; a message of `size` bytes sent by `client` comes back equal. */
+async function echoesIntact(
+  client: WebSocket | WsClient,
+  server: WebSocket | WsClient,
+  size: number,
+  binary: boolean,
+): Promise<void> {
+  server.on('message', (data: Buffer, isBinary: boolean) =>
+    server.send(data, { binary: isBinary }),
+  );
+  const payload = binary ? pattern(size) : text(size);
+  const echoed = nextMessage(client);
+  client.send(payload, { binary });
+  const { data, isBinary } = await echoed;
+  expect(isBinary).toBe(binary);
+  expect(data.equals(Buffer.from(payload))).toBe(true);
+}
+
 describe.each(backends)('our server with the ws client (%s)', (backend) => {
   let wss: WebSocketServer;
 
@@ -39,13 +57,7 @@ describe.each(backends)('our server with the ws client (%s)', (backend) => {
   describe.each([false, true])('binary %s', (binary) => {
     test.each(SIZES)('a %i-byte message reaches the server intact and comes back', async (size) => {
       const { client, server } = await pair();
-      server.on('message', (data, isBinary) => server.send(data as Buffer, { binary: isBinary }));
-      const payload = binary ? pattern(size) : text(size);
-      const echoed = nextMessage(client);
-      client.send(payload, { binary });
-      const { data, isBinary } = await echoed;
-      expect(isBinary).toBe(binary);
-      expect(data.equals(Buffer.from(payload))).toBe(true);
+      await echoesIntact(client, server, size, binary);
       client.close();
       await closed(server);
     });
@@ -188,13 +200,7 @@ describe.each(backends)('our client with a ws server (%s)', (backend) => {
   describe.each([false, true])('binary %s', (binary) => {
     test.each(SIZES)('a %i-byte message reaches the server intact and comes back', async (size) => {
       const { client, server } = await pair();
-      server.on('message', (data, isBinary) => server.send(data, { binary: isBinary }));
-      const payload = binary ? pattern(size) : text(size);
-      const echoed = nextMessage(client);
-      client.send(payload, { binary });
-      const { data, isBinary } = await echoed;
-      expect(isBinary).toBe(binary);
-      expect(data.equals(Buffer.from(payload))).toBe(true);
+      await echoesIntact(client, server, size, binary);
       client.close();
       await closed(client);
     });
