@@ -133,6 +133,15 @@ export class BatchTransport implements EventHooks {
     return n;
   }
 
+  take(max: number, block: number): Uint8Array | null {
+    const left = this.#feed.length - this.#consumed;
+    const n = Math.min(left, max) - (Math.min(left, max) % block);
+    if (n === 0) return null;
+    const start = this.#consumed;
+    this.#consumed += n;
+    return this.#feed.subarray(start, start + n);
+  }
+
   send(data: Uint8Array): number {
     this.#bytes.append(data);
     return data.length;

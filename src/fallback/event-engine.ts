@@ -106,6 +106,18 @@ export class FallbackEventEngine implements EventEngine {
           ? this.#hooks!.send(data, flags)
           : this.#missingCallback(),
       genmask: (buf) => (this.#callbacks & CallbackBit.GENMASK ? this.#hooks!.genmask(buf) : -1),
+      // recvFrom() holds its input in memory: the middle of a large binary (or compressed)
+      // frame is taken from it in place, and copied once, into the message. Not the first
+      // chunk of a frame, whose checks may stop reading, nor text checked as it arrives: wslay
+      // reads 4 KiB at a time, and stops at the chunk that fails.
+      take: (max, block) =>
+        this.#hooks === this.#recvBatch &&
+        this.#inFrame &&
+        !this.#frameIsControl &&
+        !this.#msgCheckUtf8 &&
+        !this.#noBuffering
+          ? this.#recvBatch!.take(max, block)
+          : null,
     };
   }
 
@@ -333,10 +345,19 @@ export class FallbackEventEngine implements EventEngine {
         return false;
       }
     }
-    const buf = rx.buf;
+    const buf = rx.chunk;
     const start = rx.chunkStart;
     const end = rx.chunkEnd;
     const frameDone = rx.payloadRemaining === 0;
+    if (rx.chunkMasked) {
+      const msgBuffer = this.#msgBuffer;
+      const at = msgBuffer.size;
+      if (!msgBuffer.append(buf, start, end, rx.payloadRemaining)) return false;
+      const view = msgBuffer.view();
+      rx.unmask(view, at, view.length);
+      if (frameDone) this.#endFrame();
+      return true;
+    }
     if (this.#frameIsControl) {
       // wslay skips the first two bytes of every chunk of a close frame, not only the
       // status code, so its verdict on a reason depends on how the bytes arrived.

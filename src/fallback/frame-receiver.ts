@@ -27,10 +27,17 @@ export class FrameReceiver {
   payloadLengthLow = 0;
   /** Payload bytes of the current frame not yet returned. */
   payloadRemaining = 0;
-  /** The buffer holding the last chunk, at [chunkStart, chunkEnd). */
+  /** The receiver's input buffer. */
   readonly buf = new Uint8Array(BUFFER_SIZE);
+  /** The array holding the last chunk, at [chunkStart, chunkEnd): `buf`, or the input's. */
+  chunk: Uint8Array = this.buf;
   chunkStart = 0;
   chunkEnd = 0;
+  /**
+   * Whether the last chunk is a view of the caller's input, still masked: it must be copied
+   * before `unmask()` is applied to the copy.
+   */
+  chunkMasked = false;
 
   #state = RECV_HEADER;
   #needed = 2;
@@ -85,10 +92,29 @@ export class FrameReceiver {
       this.#mark += 4;
       this.#state = RECV_PAYLOAD;
     }
+    if (this.#limit === this.#mark && this.payloadRemaining >= BUFFER_SIZE && io.take) {
+      // With the buffer empty, wslay would read whole buffers of payload one after another,
+      // each consumed entirely: taking those bytes in place leaves the same state and reads.
+      const taken = io.take(this.payloadRemaining, BUFFER_SIZE);
+      if (taken !== null) {
+        this.chunk = taken;
+        this.chunkStart = 0;
+        this.chunkEnd = taken.length;
+        this.chunkMasked = this.masked;
+        this.payloadRemaining -= taken.length;
+        if (this.payloadRemaining === 0) {
+          this.#state = RECV_HEADER;
+          this.#needed = 2;
+        }
+        return taken.length;
+      }
+    }
     if (this.#limit === this.#mark && this.payloadRemaining > 0 && !this.#fill(io)) {
       return ErrorCode.WANT_READ;
     }
     const n = Math.min(this.#limit - this.#mark, this.payloadRemaining);
+    this.chunk = buf;
+    this.chunkMasked = false;
     this.chunkStart = this.#mark;
     this.chunkEnd = this.#mark + n;
     if (this.masked) {
@@ -107,6 +133,11 @@ export class FrameReceiver {
       this.#needed = 2;
     }
     return n;
+  }
+
+  /** Unmasks `target[start, end)`, a copy of the chunks taken masked, in arrival order. */
+  unmask(target: Uint8Array, start: number, end: number): void {
+    this.#maskPhase = maskInPlace(target, start, end, this.#maskKey, this.#maskPhase);
   }
 
   #startPayload(high: number, low: number): void {
