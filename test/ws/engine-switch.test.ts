@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { EventContext, WebSocket, type Backend } from '../../src/index.js';
 import { LARGE_FRAME, SMALL_RUN } from '../../src/ws/engine-choice.js';
 import {
-  backends,
+  loadableBackends,
   closeCodeOf,
   closeServer,
   closePayload,
@@ -21,7 +21,8 @@ import {
 
 /**
  * On the native backend a connection runs large messages through the fallback engine (see
- * src/ws/engine-choice.ts). Each session below runs on both backends: on the fallback no
+ * src/ws/engine-choice.ts). Each session below runs on both backends (all that load, even when
+ * WSLAY_TEST_BACKENDS narrows the rest of the suite): on the fallback no
  * engine ever changes, so the same bytes out of both prove the switches invisible.
  */
 interface Session {
@@ -36,7 +37,7 @@ async function sessions(
   options: { maxPayload?: number; frames: number },
 ): Promise<Session[]> {
   const runs: Session[] = [];
-  for (const backend of backends) runs.push(await session(backend, input, options));
+  for (const backend of loadableBackends) runs.push(await session(backend, input, options));
   return runs;
 }
 
@@ -103,12 +104,12 @@ describe('a native connection switches engines at message boundaries, invisibly'
         digest(0xa, 'p2'),
       ]);
     }
-    const native = runs[backends.indexOf('native')];
+    const native = runs[loadableBackends.indexOf('native')];
     // To the fallback for the large message, back after SMALL_RUN small ones, again for the text.
     if (native !== undefined) {
       expect(native.engines).toEqual(['native', 'fallback', 'native', 'fallback']);
     }
-    expect(runs[backends.indexOf('fallback')]!.engines).toEqual(['fallback']);
+    expect(runs[loadableBackends.indexOf('fallback')]!.engines).toEqual(['fallback']);
   });
 
   test('a close amid large messages: the message before it echoed, nothing after it read', async () => {
@@ -145,37 +146,40 @@ describe('a native connection switches engines at message boundaries, invisibly'
       expect(run.frames.map((f) => f.opcode)).toEqual([0x2, 0x8]);
       expect(closeCodeOf(run.frames[1])).toBe(1009);
     }
-    const native = runs[backends.indexOf('native')];
+    const native = runs[loadableBackends.indexOf('native')];
     if (native !== undefined) expect(native.engines).toEqual(['native', 'fallback']);
   });
 });
 
-describe.each(backends)('a client connection (%s) with large messages both ways', (backend) => {
-  test('sends and receives large and small messages intact and in order', async () => {
-    const made = vi.spyOn(EventContext, 'client');
-    const wss = await listen({ backend: 'fallback' });
-    wss.on('connection', (ws) => {
-      ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+describe.each(loadableBackends)(
+  'a client connection (%s) with large messages both ways',
+  (backend) => {
+    test('sends and receives large and small messages intact and in order', async () => {
+      const made = vi.spyOn(EventContext, 'client');
+      const wss = await listen({ backend: 'fallback' });
+      wss.on('connection', (ws) => {
+        ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      });
+      const client = new WebSocket(`ws://127.0.0.1:${portOf(wss)}`, { backend });
+      await once(client, 'open');
+      const sent = [
+        Buffer.from('first'),
+        pattern(4 * LARGE_FRAME, 1),
+        ...Array.from({ length: SMALL_RUN + 1 }, (_, i) => Buffer.from(`small ${i}`)),
+        pattern(LARGE_FRAME, 2),
+      ];
+      const received: Buffer[] = [];
+      client.on('message', (data) => received.push(data as Buffer));
+      for (const data of sent) client.send(data, { binary: true });
+      await until(() => received.length === sent.length);
+      expect(received.map((b) => b.toString('hex'))).toEqual(sent.map((b) => b.toString('hex')));
+      const engines = made.mock.calls.map(([, options]) => options?.backend);
+      made.mockRestore();
+      expect(engines).toEqual(
+        backend === 'native' ? ['native', 'fallback', 'native', 'fallback'] : ['fallback'],
+      );
+      client.terminate();
+      await closeServer(wss);
     });
-    const client = new WebSocket(`ws://127.0.0.1:${portOf(wss)}`, { backend });
-    await once(client, 'open');
-    const sent = [
-      Buffer.from('first'),
-      pattern(4 * LARGE_FRAME, 1),
-      ...Array.from({ length: SMALL_RUN + 1 }, (_, i) => Buffer.from(`small ${i}`)),
-      pattern(LARGE_FRAME, 2),
-    ];
-    const received: Buffer[] = [];
-    client.on('message', (data) => received.push(data as Buffer));
-    for (const data of sent) client.send(data, { binary: true });
-    await until(() => received.length === sent.length);
-    expect(received.map((b) => b.toString('hex'))).toEqual(sent.map((b) => b.toString('hex')));
-    const engines = made.mock.calls.map(([, options]) => options?.backend);
-    made.mockRestore();
-    expect(engines).toEqual(
-      backend === 'native' ? ['native', 'fallback', 'native', 'fallback'] : ['fallback'],
-    );
-    client.terminate();
-    await closeServer(wss);
-  });
-});
+  },
+);

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/index.js';
 
-export { backends } from '../helpers/backends.js';
+export { backends, loadableBackends } from '../helpers/backends.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
