@@ -108,6 +108,31 @@ describe.each(backends)('bufferedAmount of a server connection (%s)', (backend) 
     ws.terminate();
   });
 
+  test('counts what waits behind a second Blob once the first is sent, then nothing', async () => {
+    const { peer, ws } = await openRaw(wss);
+    const first = new GatedBlob(['one']);
+    const second = new GatedBlob(['second']);
+    ws.send(first);
+    ws.send('ab');
+    ws.send(second);
+    ws.send('cdef');
+    expect(ws.bufferedAmount).toBe(3 + 2 + 6 + 4);
+    first.release();
+    await until(() => parseFrames(peer.received).length === 2);
+    await until(() => ws.bufferedAmount < 6 + 4 + 2);
+    expect(ws.bufferedAmount).toBe(6 + 4);
+    second.release();
+    await until(() => parseFrames(peer.received).length === 4);
+    await until(() => ws.bufferedAmount === 0);
+    expect(parseFrames(peer.received).map((f) => f.payload.toString())).toEqual([
+      'one',
+      'ab',
+      'second',
+      'cdef',
+    ]);
+    ws.terminate();
+  });
+
   test('counts nothing for a close without a code that waits behind a Blob', async () => {
     const { ws } = await openRaw(wss);
     const blob = new GatedBlob(['blob']);

@@ -16,7 +16,9 @@ import {
   nextMessage,
   openRaw,
   portOf,
+  RawPeer,
   rawServer,
+  until,
 } from './helpers.js';
 
 /**
@@ -25,6 +27,8 @@ import {
  */
 class Relay extends Duplex {
   failWrites = false;
+  /** Keeps end() from finishing: the connection stays where our FIN is due. */
+  holdEnd = false;
   readonly #socket: Socket;
 
   constructor(socket: Socket) {
@@ -47,7 +51,7 @@ class Relay extends Duplex {
   }
 
   override _final(callback: () => void): void {
-    this.#socket.end(callback);
+    if (!this.holdEnd) this.#socket.end(callback);
   }
 
   override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
@@ -130,6 +134,31 @@ describe.each(backends)('the transport of a server connection (%s)', (backend) =
     ws.send('lost');
     expect((await wsClosed).code).toBe(1006);
     expect(transport.destroyed).toBe(true);
+  });
+  test('a Blob read once the peer ended TCP is not sent: its callback says the socket closed', async () => {
+    wrap = (socket) => Object.assign(new Relay(socket), { holdEnd: true });
+    accepted = [];
+    const peer = await RawPeer.open(portOf(server));
+    await until(() => accepted.length === 1);
+    const { ws, transport } = accepted[0]!;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const blob = new (class extends Blob {
+      override async arrayBuffer(): Promise<ArrayBuffer> {
+        await gate;
+        return super.arrayBuffer();
+      }
+    })(['late']);
+    const results: (Error | undefined)[] = [];
+    ws.send(blob, (error) => results.push(error));
+    peer.socket.end();
+    await until(() => transport.writableEnded);
+    release();
+    await until(() => results.length === 1);
+    expect(results[0]?.message).toBe('The socket was closed while the blob was being read');
+    expect(peer.receivedLength).toBe(0);
   });
 });
 
