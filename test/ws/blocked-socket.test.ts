@@ -15,6 +15,7 @@ import {
   pattern,
   PING,
   RawPeer,
+  TEXT,
 } from './helpers.js';
 
 /** Far more than the kernel's socket buffers take: the server's socket stays blocked. */
@@ -115,6 +116,46 @@ describe.each(backends)(
       peer.write(Buffer.concat(Array.from({ length: 6000 }, () => ping)));
       expect((await wsClosed).code).toBe(1006);
       expect(errors.map((e) => e.code)).toEqual(['WS_ERR_BUFFER_FULL']);
+    });
+
+    test('pings whose pongs owed come to exactly 1 MiB are still answered', async () => {
+      wss = await listen({ backend, maxBufferedAmount: 64 * MiB });
+      const { peer, ws } = await blockedPair(wss);
+      const errors: Error[] = [];
+      ws.on('error', (error) => errors.push(error));
+      const done = new Promise((resolve) => ws.once('message', resolve));
+      // 8192 × (64 + 64) bytes: the limit itself, not past it.
+      const ping = frame(PING, Buffer.alloc(64, 0x70));
+      peer.write(Buffer.concat(Array.from({ length: 8192 }, () => ping)));
+      peer.write(frame(TEXT, 'done'));
+      await done;
+      expect(errors).toEqual([]);
+      expect(ws.readyState).toBe(ws.OPEN);
+    });
+
+    test('a Blob being read when the peer answers our close: the Blob, then the close frame', async () => {
+      wss = await listen({ backend });
+      const { peer, ws } = await openRaw(wss);
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      /** A Blob whose bytes come only once the test says so. */
+      class HeldBlob extends Blob {
+        override async arrayBuffer(): Promise<ArrayBuffer> {
+          await gate;
+          return super.arrayBuffer();
+        }
+      }
+      const sent: (Error | undefined)[] = [];
+      ws.send(new HeldBlob(['the blob']), (error) => sent.push(error));
+      ws.close(1000);
+      const pinged = new Promise((resolve) => ws.once('ping', resolve));
+      peer.write(Buffer.concat([frame(PING, 'x'), frame(CLOSE, closePayload(1000))]));
+      await pinged;
+      release();
+      await peer.closed;
+      expect(peer.frames().map((f) => f.opcode)).toEqual([BINARY, CLOSE]);
+      expect(peer.frames()[0]!.payload.toString()).toBe('the blob');
+      expect(sent).toEqual([null]);
     });
   },
 );
