@@ -896,7 +896,9 @@ export class IoLoop<Owner> {
   }
 
   #onEnd(): void {
-    // A reply the peer may still read (the echo of its close) goes out before our FIN.
+    // A reply the peer may still read (the echo of its close) goes out before our FIN, even
+    // while the socket is over its high-water mark: nothing can be written after the FIN.
+    this.#socketBlocked = false;
     this.#flush();
     if (this.#state < State.ENDING) this.#enter(State.ENDING);
   }

@@ -157,5 +157,17 @@ describe.each(backends)(
       expect(peer.frames()[0]!.payload.toString()).toBe('the blob');
       expect(sent).toEqual([null]);
     });
+
+    test('the peer sends its close and ends TCP: the message, then the answering close, then our FIN', async () => {
+      wss = await listen({ backend, maxBufferedAmount: 64 * MiB });
+      const { peer, ws, big } = await blockedPair(wss);
+      const wsClosed = closed(ws);
+      peer.socket.end(frame(CLOSE, closePayload(4002, 'bye')));
+      const frames = await readAll(peer);
+      expect(frames.map((f) => f.opcode)).toEqual([BINARY, CLOSE]);
+      expect(frames[0]!.payload.equals(big)).toBe(true);
+      expect(closeCodeOf(frames[1])).toBe(4002);
+      expect(await wsClosed).toEqual({ code: 4002, reason: 'bye' });
+    });
   },
 );
