@@ -344,7 +344,14 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
     this.#generateMask = opts.generateMask;
     this.#url = url.href;
     const finishRequest = opts.finishRequest;
-    this.#abortHandshake = startClientHandshake(
+    // finishRequest runs before startClientHandshake returns: a close() or terminate() in it
+    // abandons the handshake once it has returned, as in ws.
+    let abandoned: Error | null = null;
+    this.#abortHandshake = (reason) => {
+      abandoned ??= reason;
+      this.#unopenedState = CLOSING;
+    };
+    const abort = startClientHandshake(
       {
         url,
         protocols: requested,
@@ -378,6 +385,8 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
         failed: (error) => this.#handshakeFailed(error),
       },
     );
+    this.#abortHandshake = abort;
+    if (abandoned !== null) abort(abandoned);
   }
 
   /** Once open, the I/O loop's state says it: the two cannot disagree. */
