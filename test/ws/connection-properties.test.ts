@@ -110,6 +110,25 @@ describe.each(backends)('connection properties (%s)', (backend) => {
     ws.terminate();
   });
 
+  test('a client that never opened: its CloseEvent is not clean, as with ws', async () => {
+    // ws's attributes take the same listeners: our class's types describe both.
+    const clients = [
+      new WebSocket('ws://127.0.0.1:1', { backend }),
+      new WsClient('ws://127.0.0.1:1') as unknown as WebSocket,
+    ];
+    const events = await Promise.all(
+      clients.map(
+        (ws) =>
+          new Promise<[number, boolean]>((resolve) => {
+            ws.onerror = () => {};
+            ws.onclose = (event) => resolve([event.code, event.wasClean]);
+          }),
+      ),
+    );
+    expect(events[0]).toEqual([1006, false]);
+    expect(events[0]).toEqual(events[1]);
+  });
+
   test('listener attributes read back what was set; a removed listener hears nothing', async () => {
     const { peer, ws } = await openRaw(wss);
     expect([ws.onopen, ws.onmessage, ws.onerror, ws.onclose]).toEqual([null, null, null, null]);
