@@ -274,7 +274,7 @@ describe.each(backends)('handleUpgrade() (%s)', (backend) => {
         throw failure;
       }
     }
-    const wss = await listen({ backend, WebSocket: Broken });
+    const wss = await listen({ backend, WebSocket: Broken as unknown as typeof WebSocket });
     const errors: unknown[] = [];
     wss.on('error', (error) => errors.push(error));
     const port = portOf(wss);
