@@ -6,6 +6,9 @@ import { WebSocket, type WebSocketServer } from '../../src/index.js';
 import {
   backends,
   closeCodeOf,
+  delay,
+  loadableBackends,
+  pattern,
   closed,
   closePayload,
   closeServer,
@@ -310,5 +313,27 @@ describe.each(backends)('frame headers read as ws reads them, client side (%s)',
     const theirs = await clientReport((url) => new WsWebSocket(url), input);
     const ours = await clientReport((url) => new WebSocket(url, { backend }), input);
     expect(ours).toEqual(theirs);
+  });
+});
+
+describe.each(loadableBackends)('a message whose header comes in two reads (%s)', (backend) => {
+  test('a large message whose header is split across reads arrives whole', async () => {
+    const wss = await listen({ backend });
+    const connection = once(wss, 'connection');
+    const peer = await rawClient(portOf(wss), false);
+    const [ws] = (await connection) as [WebSocket];
+    peer.socket.setNoDelay(true);
+    const received: Buffer[] = [];
+    ws.on('message', (data) => received.push(data as Buffer));
+    const large = pattern(20_000, 5);
+    const bytes = frame(BINARY, large);
+    // The pause only makes two reads likely: the message must arrive whole either way.
+    peer.write(bytes.subarray(0, 3));
+    await delay(50);
+    peer.write(Buffer.concat([bytes.subarray(3), frame(TEXT, 'after')]));
+    await until(() => received.length === 2);
+    expect(received).toEqual([large, Buffer.from('after')]);
+    peer.socket.destroy();
+    await closeServer(wss);
   });
 });
