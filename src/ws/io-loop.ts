@@ -119,6 +119,8 @@ export class IoLoop<Owner> {
   #choice: EngineChoice | null = null;
 
   #inbox: Received[] = [];
+  /** Whether the socket's 'data' listener is attached. */
+  #reading = false;
 
   #flushScheduled = false;
   #socketBlocked = false;
@@ -224,7 +226,7 @@ export class IoLoop<Owner> {
     (socket as LoopSocket)[kLoop] = this;
     // Reading starts on a later turn of the event loop, so that code which awaits 'open' or
     // 'connection' (a promise continuation) has attached its listeners by the first message.
-    setImmediate(() => socket.on('data', IoLoop.#socketData));
+    setImmediate(() => this.#startReading());
     socket.on('end', IoLoop.#socketEnd);
     socket.on('drain', IoLoop.#socketDrain);
     socket.on('close', IoLoop.#socketClose);
@@ -521,7 +523,16 @@ export class IoLoop<Owner> {
   }
 
   resume(): void {
+    // A socket that flows with no 'data' listener drops what it holds (head, the first
+    // messages): resumed before reading started, it starts reading now, as ws's socket does.
+    this.#startReading();
     this.#socket.resume();
+  }
+
+  #startReading(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#socket.on('data', IoLoop.#socketData);
   }
 
   get isPaused(): boolean {

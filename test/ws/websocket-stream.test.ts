@@ -109,6 +109,20 @@ describe.each(backends)('createWebSocketStream (%s)', (backend) => {
     peer.socket.destroy();
   });
 
+  test("a message sent with the upgrade request survives pause() and resume() on 'connection'", async () => {
+    const messages: string[] = [];
+    wss.once('connection', (ws) => {
+      ws.on('message', (data) => messages.push(String(data)));
+      ws.pause();
+      ws.resume();
+    });
+    const peer = await RawPeer.connect(portOf(wss));
+    peer.write(Buffer.concat([Buffer.from(upgradeRequest(portOf(wss))), frame(TEXT, 'first')]));
+    await until(() => messages.length > 0);
+    expect(messages).toEqual(['first']);
+    peer.socket.destroy();
+  });
+
   test('what is still unread when the writable side finishes can be read, then it ends', async () => {
     const { client, server } = await connect();
     const duplex = createWebSocketStream(client);
