@@ -19,12 +19,14 @@ const suites = {
   ],
   // Every in-process test of test/ws but three: the interop tests (ws's every window size and
   // 16 MiB messages made each surviving mutant cost a minute; Python and Chromium are other
-  // processes), examples.test.ts (it runs the examples as processes) and memory-return.test.ts
-  // (it waits for a once-per-process trim that other files set off when modules stay loaded).
+  // processes), examples.test.ts (it runs the examples as processes), and the two tests of
+  // the heap trim after closes (memory-return.test.ts waits for a once-per-process trim that
+  // other files set off when modules stay loaded; memory-trim-coalescing.test.ts mocks the
+  // trim, a mock that cannot replace a module other files have loaded already).
   'src/ws': fs
     .readdirSync('test/ws')
     .filter((file) => file.endsWith('.test.ts'))
-    .filter((file) => !/^(interop-|examples\.|memory-return\.)/.test(file))
+    .filter((file) => !/^(interop-|examples\.|memory-(return|trim-coalescing)\.)/.test(file))
     .map((file) => `test/ws/${file}`),
 };
 const targets = (process.env.MUTATE ?? 'src/fallback,src/ws').split(',');
