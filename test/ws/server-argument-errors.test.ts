@@ -113,6 +113,8 @@ describe.each(backends)('broadcast and publish options (%s)', (backend) => {
     const connection = once(wss, 'connection');
     const client = new WebSocket(`ws://127.0.0.1:${portOf(wss)}/`, { backend });
     const [ws] = (await connection) as [WebSocket];
+    // Open first: terminate() on a client still connecting emits an 'error' (as in ws).
+    await once(client, 'open');
     const errors: string[] = [];
     ws.on('error', (error) => errors.push((error as Error & { code: string }).code));
     // Not once(): it would reject on the 'error' that comes first.
