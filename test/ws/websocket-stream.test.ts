@@ -112,7 +112,7 @@ describe.each(backends)('createWebSocketStream (%s)', (backend) => {
   test("a message sent with the upgrade request survives pause() and resume() on 'connection'", async () => {
     const messages: string[] = [];
     wss.once('connection', (ws) => {
-      ws.on('message', (data) => messages.push(String(data)));
+      ws.on('message', (data) => messages.push((data as Buffer).toString()));
       ws.pause();
       ws.resume();
     });
