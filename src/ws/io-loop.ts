@@ -727,6 +727,10 @@ export class IoLoop<Owner> {
       close = this.#encodeClose(answer, EMPTY_BUFFER);
     } else if (!ctx.getCloseReceived()) {
       violation = ctx.getCloseSent() ? ctx.getStatusCodeSent() : StatusCode.PROTOCOL_ERROR;
+    } else if (this.#state === State.CLOSE_REQUESTED && this.#closeRequest !== null) {
+      // Our close() came first, held back behind a blocked socket: the peer gets it, not an
+      // echo of its own, as from ws, whose close frame is in the socket's buffer by then.
+      close = this.#encodeClose(this.#closeRequest.code, this.#closeRequest.reason ?? EMPTY_BUFFER);
     } else if (this.#scanner?.lateCloseCode) {
       // wslay echoed the 1011 it was shown: the peer gets its own code back.
       close = this.#encodeClose(this.#closeCode, this.#closeReason);

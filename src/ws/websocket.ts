@@ -514,6 +514,8 @@ export class WebSocket extends TypedEmitter<WebSocketEvents> {
       );
       return;
     }
+    // As in ws: once closing, a second close() is not checked, it has nothing left to do.
+    if (this.readyState === CLOSING) return;
     if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code))) {
       throw new TypeError('First argument must be a valid error code number');
     }

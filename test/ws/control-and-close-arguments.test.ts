@@ -114,6 +114,21 @@ describe.each(backends)('control frames and close() arguments, as ws (%s)', (bac
     }
   });
 
+  test('while closing, close() returns without checking its arguments, as in ws', async () => {
+    const clients = await openBoth();
+    const results = await Promise.all(
+      clients.map(async (ws) => {
+        const close = once(ws, 'close');
+        ws.close(4001, 'first');
+        const second = [thrown(() => ws.close(999)), thrown(() => ws.close(1000, 'r'.repeat(200)))];
+        const [code, reason] = (await close) as [number, Buffer];
+        return [second, code, reason.toString()];
+      }),
+    );
+    expect(results[0]).toEqual([[null, null], 4001, 'first']);
+    expect(results[0]).toEqual(results[1]);
+  });
+
   test('once closed, close(), terminate() and pause() do nothing, as in ws', async () => {
     const clients = await openBoth();
     for (const ws of clients) {
