@@ -13,10 +13,12 @@
  * (epoch ms) and how long it took; `{ op: 'written' }` → ms from the start of that call until
  * every connection's `bufferedAmount` was 0 (all of it handed to the kernel), and the CPU
  * time (user, system) this process spent until then;
- * `{ op: 'connections' }`; `{ op: 'memory' }` → RSS after full collections.
+ * `{ op: 'connections' }`; `{ op: 'memory' }` → `process.memoryUsage()` once memory settled
+ * (`lib/settle.ts`).
  */
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
+import { settleMemory } from '../lib/settle.js';
 import { OPCODE_BINARY, payload, unmaskedFrame } from '../lib/frames.js';
 
 export type BroadcastServerKind = 'wslay-native' | 'wslay-fallback' | 'ws';
@@ -135,11 +137,8 @@ serve(async (body) => {
     case 'connections':
       return { connections };
     case 'memory':
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      return { rss: process.memoryUsage().rss, connections };
+      await settleMemory();
+      return { ...process.memoryUsage(), connections };
     default:
       throw new Error(`unknown op ${String(body.op)}`);
   }

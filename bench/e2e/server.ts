@@ -15,6 +15,7 @@
  */
 import net from 'node:net';
 import { serve } from '../lib/child.js';
+import { settleMemory } from '../lib/settle.js';
 
 export type ServerKind = 'wslay-native' | 'wslay-fallback' | 'ws' | 'raw';
 
@@ -146,11 +147,8 @@ serve(async (body) => {
     case 'stats':
       return stats();
     case 'memory':
-      // Settle: full collections, then a pause for deferred frees (N-API finalizers, sockets).
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      // Deferred frees (N-API finalizers, sockets) and V8's own shrinking happen meanwhile.
+      await settleMemory();
       return stats();
     case 'heapSnapshot':
       // For bench/memory/heap.ts: where the bytes of a connection go.
