@@ -15,6 +15,7 @@ const suites = {
     'test/event-*.test.ts',
     'test/frame-context.test.ts',
     'test/rfc6455-examples.test.ts',
+    'test/recvfrom-large-frames.test.ts',
     'test/fallback/*.test.ts',
   ],
   // Every in-process test of test/ws but three: the interop tests (ws's every window size and

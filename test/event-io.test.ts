@@ -186,6 +186,60 @@ describe.each(backends)('event I/O: would-block, partial writes, fragments (%s)'
     expect(c.events.filter((e) => e[0] === 'start').length).toBeGreaterThan(1);
   });
 
+  test('a fragmented message sent a few bytes per send() call is sent whole, each piece read once', () => {
+    const out: Buffer[] = [];
+    let calls = 0;
+    // Every other send callback call would block: each send() takes 3 bytes and stops.
+    const ctx = EventContext.server(
+      {
+        send: (c, data) => {
+          if (calls++ % 2 === 1) {
+            c.setError(ErrorCode.WOULDBLOCK);
+            return -1;
+          }
+          out.push(Buffer.from(data.subarray(0, 3)));
+          return Math.min(3, data.length);
+        },
+      },
+      { backend },
+    );
+    const pieces = ['Hel', 'lo, ', 'world'].map((p) => Buffer.from(p));
+    let reads = 0;
+    ctx.queueFragmentedMsg({
+      opcode: 1,
+      read: (_c, buf) => {
+        const piece = pieces[reads++]!;
+        buf.set(piece);
+        return { n: piece.length, eof: reads === pieces.length };
+      },
+    });
+    for (let i = 0; i < 100 && ctx.wantWrite(); i++) ctx.send();
+    expect(ctx.wantWrite()).toBe(false);
+    expect(reads).toBe(3);
+    expect(Buffer.concat(out).toString('hex')).toBe(
+      '0103' + '48656c' + '0004' + '6c6f2c20' + '8005' + '776f726c64',
+    );
+  });
+
+  test('a fragmented read that fails (n: -1) makes send() throw CALLBACK_FAILURE and disables writing', () => {
+    const s = server();
+    let reads = 0;
+    s.ctx.queueFragmentedMsg({
+      opcode: 2,
+      read: (_c, buf) => {
+        if (reads++ > 0) return { n: -1, eof: false };
+        buf[0] = 7;
+        return { n: 1, eof: false };
+      },
+    });
+    expect(() => s.ctx.send()).toThrow(
+      expect.objectContaining({ code: ErrorCode.CALLBACK_FAILURE }),
+    );
+    expect(s.takeOutput().toString('hex')).toBe('020107');
+    expect(s.ctx.getWriteEnabled()).toBe(false);
+    expect(reads).toBe(2);
+  });
+
   test('a fragmented message with rsv bits allowed carries RSV1 on its first frame', () => {
     const s = server();
     s.ctx.configSetAllowedRsvBits(4);
