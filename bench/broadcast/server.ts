@@ -13,8 +13,7 @@
  * (epoch ms) and how long it took; `{ op: 'written' }` → ms from the start of that call until
  * every connection's `bufferedAmount` was 0 (all of it handed to the kernel), and the CPU
  * time (user, system) this process spent until then;
- * `{ op: 'connections' }`; `{ op: 'memory' }` → `process.memoryUsage()` once memory settled
- * (`lib/settle.ts`).
+ * `{ op: 'connections' }`; `{ op: 'memory' }` → RSS once memory settled (`lib/settle.ts`).
  */
 import { performance } from 'node:perf_hooks';
 import { serve } from '../lib/child.js';
@@ -138,7 +137,7 @@ serve(async (body) => {
       return { connections };
     case 'memory':
       await settleMemory();
-      return { ...process.memoryUsage(), connections };
+      return { rss: process.memoryUsage().rss, connections };
     default:
       throw new Error(`unknown op ${String(body.op)}`);
   }

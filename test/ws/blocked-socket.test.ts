@@ -1,6 +1,4 @@
-import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
-import { WebSocketServer as WsServer } from 'ws';
 import type { WebSocket, WebSocketServer } from '../../src/index.js';
 import {
   backends,
@@ -12,6 +10,7 @@ import {
   closeServer,
   frame,
   listen,
+  listenWs,
   MiB,
   openRaw,
   pattern,
@@ -76,24 +75,26 @@ describe.each(backends)(
 
     test("our close() waiting behind the blocked socket is the close frame the peer gets, not an echo of the peer's, as from ws", async () => {
       wss = await listen({ backend, maxBufferedAmount: 64 * MiB });
-      const theirs = new WsServer({ port: 0, host: '127.0.0.1' });
-      await once(theirs, 'listening');
-      const sent = [];
-      for (const server of [wss, theirs]) {
-        const { peer, ws } = await openRaw(server as WebSocketServer);
-        peer.socket.pause();
-        ws.send(pattern(BIG, 3));
-        await nextTurn();
-        const pinged = new Promise((resolve) => ws.once('ping', resolve));
-        ws.close(1000, 'done');
-        peer.write(Buffer.concat([frame(PING, 'x'), frame(CLOSE, closePayload(4001, 'peer'))]));
-        await pinged;
-        const wsClosed = closed(ws);
-        const close = (await readAll(peer)).at(-1)!;
-        sent.push([close.opcode, closeCodeOf(close), close.payload.subarray(2).toString()]);
-        expect(await wsClosed).toEqual({ code: 4001, reason: 'peer' });
+      const theirs = await listenWs();
+      const sent: unknown[][] = [];
+      try {
+        for (const server of [wss, theirs]) {
+          const { peer, ws } = await openRaw(server as WebSocketServer);
+          peer.socket.pause();
+          ws.send(pattern(BIG, 3));
+          await nextTurn();
+          const pinged = new Promise((resolve) => ws.once('ping', resolve));
+          ws.close(1000, 'done');
+          peer.write(Buffer.concat([frame(PING, 'x'), frame(CLOSE, closePayload(4001, 'peer'))]));
+          await pinged;
+          const wsClosed = closed(ws);
+          const close = (await readAll(peer)).at(-1)!;
+          sent.push([close.opcode, closeCodeOf(close), close.payload.subarray(2).toString()]);
+          expect(await wsClosed).toEqual({ code: 4001, reason: 'peer' });
+        }
+      } finally {
+        await closeServer(theirs);
       }
-      await new Promise((resolve) => theirs.close(resolve));
       expect(sent[0]).toEqual([CLOSE, 1000, 'done']);
       expect(sent[0]).toEqual(sent[1]);
     });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
+import { WebSocket as WsClient } from 'ws';
 import { WebSocket, WebSocketServer } from '../../src/index.js';
 import {
   backends,
@@ -13,6 +13,7 @@ import {
   frame,
   KiB,
   listen,
+  listenWs,
   parseFrames,
   portOf,
   RawPeer,
@@ -224,23 +225,25 @@ describe.each(backends)('a message listener that throws (%s)', (backend) => {
 describe.each(backends)('terminate() in a message listener (%s)', (backend) => {
   test('delivers no more of the read, where ws delivers the rest of it', async () => {
     const ours = await listen({ backend });
-    const theirs = new WsServer({ port: 0, host: '127.0.0.1' });
-    await once(theirs, 'listening');
+    const theirs = await listenWs();
     const delivered: string[][] = [];
-    for (const server of [ours, theirs]) {
-      const { peer, ws } = await openRaw(server as WebSocketServer);
-      const received: string[] = [];
-      delivered.push(received);
-      ws.on('message', (data) => {
-        received.push((data as Buffer).toString());
-        ws.terminate();
-      });
-      const wsClosed = closed(ws);
-      peer.write(Buffer.concat([frame(TEXT, 'a'), frame(TEXT, 'b'), frame(TEXT, 'c')]));
-      expect((await wsClosed).code).toBe(1006);
+    try {
+      for (const server of [ours, theirs]) {
+        const { peer, ws } = await openRaw(server as WebSocketServer);
+        const received: string[] = [];
+        delivered.push(received);
+        ws.on('message', (data) => {
+          received.push((data as Buffer).toString());
+          ws.terminate();
+        });
+        const wsClosed = closed(ws);
+        peer.write(Buffer.concat([frame(TEXT, 'a'), frame(TEXT, 'b'), frame(TEXT, 'c')]));
+        expect((await wsClosed).code).toBe(1006);
+      }
+    } finally {
+      await closeServer(ours);
+      await closeServer(theirs);
     }
-    await closeServer(ours);
-    await new Promise((resolve) => theirs.close(resolve));
     expect(delivered).toEqual([['a'], ['a', 'b', 'c']]);
   });
 });

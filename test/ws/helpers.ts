@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once, type EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer as WsServer, type ServerOptions as WsServerOptions } from 'ws';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/index.js';
 
 export { backends, loadableBackends } from '../helpers/backends.js';
@@ -36,7 +37,15 @@ export async function listen(options: Omit<ServerOptions, 'port'>): Promise<WebS
   return wss;
 }
 
-export async function closeServer(wss: WebSocketServer): Promise<void> {
+/** ws's own server, for tests that run the same program against ws and against us. */
+export async function listenWs(options: Omit<WsServerOptions, 'port'> = {}): Promise<WsServer> {
+  const wss = new WsServer({ port: 0, host: '127.0.0.1', ...options });
+  await once(wss, 'listening');
+  return wss;
+}
+
+/** Closes our server or ws's, ending its connections first. */
+export async function closeServer(wss: WebSocketServer | WsServer): Promise<void> {
   for (const client of wss.clients) client.terminate();
   await new Promise<void>((resolve) => wss.close(() => resolve()));
 }
